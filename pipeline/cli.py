@@ -1,0 +1,127 @@
+"""Command line: ``python -m pipeline run|figures|orgs``.
+
+``run`` processes files and folders into an output folder; ``figures`` and
+``orgs`` read UTF-8 text on stdin and print what they find, for tools and for
+checking one sentence by hand.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Callable, Optional, Sequence
+
+from pipeline import __version__
+
+
+def _iso_date(value: str) -> str:
+    import datetime as dt
+    for fmt, length in (("%Y-%m-%d", 10), ("%Y-%m", 7), ("%Y", 4)):
+        try:
+            if len(value) == length:
+                dt.datetime.strptime(value, fmt)
+                return value
+        except ValueError:
+            pass
+    raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD, YYYY-MM or YYYY): {value!r}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m pipeline",
+                                description="Figures, organizations and themes from Chinese news.")
+    p.add_argument("--version", action="version", version=__version__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="process files and folders into tables and a briefing")
+    r.add_argument("--input", nargs="+", required=True, metavar="PATH",
+                   help="files or folders (folders are read recursively)")
+    r.add_argument("--output", required=True, metavar="DIR")
+    r.add_argument("--base-date", type=_iso_date, metavar="YYYY-MM-DD",
+                   help="date for documents that carry no date of their own")
+    r.add_argument("--workers", type=int, default=0, metavar="N",
+                   help="worker processes for per-article work (default: all cores)")
+    r.add_argument("--config", metavar="FILE", help="a TOML file overriding the defaults")
+    r.add_argument("--themes", metavar="FILE", help="a theme taxonomy (TOML) instead of the default")
+    r.add_argument("--strict", action="store_true",
+                   help="exit non-zero when any input could not be read")
+
+    for name, helptext in (("figures", "print the figures in text read from stdin"),
+                           ("orgs", "print the organization mentions in text read from stdin")):
+        s = sub.add_parser(name, help=helptext)
+        s.add_argument("--json", action="store_true", help="one JSON object a line")
+        s.add_argument("--lines", action="store_true",
+                       help="every input line is a text of its own (records carry 'line')")
+        if name == "figures":
+            s.add_argument("--base-date", type=_iso_date, metavar="YYYY-MM-DD")
+    return p
+
+
+def _texts(lines_mode: bool) -> list[tuple[Optional[int], str]]:
+    data = sys.stdin.buffer.read().decode("utf-8", errors="replace")
+    if not lines_mode:
+        return [(None, data)]
+    return list(enumerate(data.split("\n")))
+
+
+def _print_spans(records: list[tuple[Optional[int], object]], *, as_json: bool,
+                 human: Callable[[object], str]) -> None:
+    out = sys.stdout
+    for line, span in records:
+        row = span.to_dict()
+        if line is not None:
+            row["line"] = line
+        if as_json:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            prefix = f"{line}:" if line is not None else ""
+            out.write(prefix + human(span) + "\n")
+
+
+def _cmd_figures(args) -> int:
+    from pipeline.extract.figures import extract_figures
+    records = []
+    for line, text in _texts(args.lines):
+        records.extend((line, f) for f in extract_figures(text, base_date=args.base_date))
+
+    def human(f):
+        shown = {"value": f.value, "low": f.low, "high": f.high, "unit": f.unit,
+                 "qualifier": f.qualifier, "object": f.object, "date": f.date}
+        extra = " ".join(f"{k}={v}" for k, v in shown.items() if v is not None)
+        return f"{f.start}-{f.end}\t{f.kind}\t{f.text}\t{extra}"
+    _print_spans(records, as_json=args.json, human=human)
+    return 0
+
+
+def _cmd_orgs(args) -> int:
+    from pipeline.extract.orgs import extract_orgs
+    records = []
+    for line, text in _texts(args.lines):
+        records.extend((line, m) for m in extract_orgs(text))
+    _print_spans(records, as_json=args.json,
+                 human=lambda m: f"{m.start}-{m.end}\t{m.type}\t{m.text}\t{m.canonical}")
+    return 0
+
+
+def _cmd_run(args) -> int:
+    from pipeline.config import load_config
+    from pipeline.runner import run, summary_line
+    config = load_config(args.config)
+    result = run(args.input, args.output, base_date=args.base_date, workers=args.workers,
+                 themes_path=args.themes, config=config)
+    problems = [d for d in result.documents if d.status in ("failed", "skipped")]
+    for d in problems:
+        print(f"warning: {d.path}: {d.message}", file=sys.stderr)
+    print(summary_line(result), file=sys.stderr)
+    print(f"briefing: {args.output}/briefing.html", file=sys.stderr)
+    if result.n_articles == 0:
+        print("error: no article could be read from the input", file=sys.stderr)
+        return 1
+    if args.strict and problems:
+        return 3
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    handlers = {"run": _cmd_run, "figures": _cmd_figures, "orgs": _cmd_orgs}
+    return handlers[args.command](args)

@@ -1,0 +1,62 @@
+"""The one configuration object, loaded once per run.
+
+Defaults live in ``pipeline/data/config.toml``; a user file passed with
+``--config`` overrides them key by key.  Paths in the config are resolved
+against the folder of the file that named them, so a user's dictionary can sit
+next to the user's config and the shipped ones next to the package.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DEFAULT_CONFIG = DATA_DIR / "config.toml"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Sections of settings (``config["report"]["title"]``) and where they came from."""
+    values: Mapping[str, Mapping[str, Any]]
+    #: for each (section, key), the folder of the file that set it
+    origins: Mapping[tuple, Path]
+
+    def __getitem__(self, section: str) -> Mapping[str, Any]:
+        return self.values.get(section, {})
+
+    def get(self, section: str, key: str, default: Any = None) -> Any:
+        return self.values.get(section, {}).get(key, default)
+
+    def path(self, section: str, key: str) -> Optional[Path]:
+        """The file a setting names, resolved against the file that set it."""
+        raw = self.get(section, key)
+        if not raw:
+            return None
+        p = Path(raw)
+        if not p.is_absolute():
+            p = self.origins.get((section, key), DATA_DIR) / p
+        return p
+
+
+def _read(path: Path) -> dict:
+    with open(path, "rb") as fh:
+        return tomllib.load(fh)
+
+
+@lru_cache(maxsize=8)
+def load_config(path: Optional[str] = None) -> Config:
+    """Load the defaults, then the user's file at ``path`` if one is given."""
+    values: dict = {}
+    origins: dict = {}
+    sources = [DEFAULT_CONFIG] + ([Path(path)] if path else [])
+    for src in sources:
+        for section, table in _read(src).items():
+            if not isinstance(table, dict):
+                raise ValueError(f"{src}: top-level key {section!r} must be a [section]")
+            values.setdefault(section, {}).update(table)
+            for key in table:
+                origins[(section, key)] = src.resolve().parent
+    return Config(values=values, origins=origins)

@@ -1,0 +1,1 @@
+"""Evaluation on development gold: ``python -m pipeline.evaluate [figures|orgs]``."""

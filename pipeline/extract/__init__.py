@@ -1,0 +1,1 @@
+"""Extractors: text in, spans out (figures, organization mentions, keywords, themes)."""

@@ -1,0 +1,156 @@
+"""Plain dataclasses that flow through the pipeline.
+
+Data flows one way: ingest -> segment -> extract -> tables -> report.  Every
+span-bearing object (``Figure``, ``Mention``, ``Token``) carries character
+offsets ``start``/``end`` (end exclusive) into the text it was found in, so
+``text[start:end] == span.text`` always holds and an editor can see the
+sentence.  The objects are small and picklable, so per-document work can run
+in other processes or on a Dask cluster unchanged.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Optional
+
+#: Kinds of figure, as fixed by the figure contract (shared/spec/figures.md).
+FIGURE_KINDS = ("money", "count", "quantity", "percent", "date", "time",
+                "duration", "ordinal", "number")
+
+#: Qualifier values, as fixed by the figure contract.
+QUALIFIERS = ("more", "about", "less", "at_least", "at_most")
+
+#: Organization types (issue 4).
+ORG_TYPES = ("government", "party", "social_organization", "enterprise",
+             "school", "hospital", "judicial", "media", "international", "other")
+
+#: Status of one input document (one file or one record).
+DOC_STATUSES = ("ok", "empty", "skipped", "failed")
+
+
+@dataclass(slots=True)
+class Token:
+    """One segmented word with its offsets into the article text."""
+    start: int
+    end: int
+    text: str
+    pos: Optional[str] = None
+
+
+@dataclass(slots=True)
+class Figure:
+    """A numeric fact stated in a text; fields follow shared/spec/figures.md.
+
+    ``value`` is null for ranges and dates; ``low``/``high`` bound ranges and
+    values a qualifier makes open ("800余名": low 800).
+    """
+    start: int
+    end: int
+    text: str
+    kind: str
+    value: Optional[float] = None
+    low: Optional[float] = None
+    high: Optional[float] = None
+    unit: Optional[str] = None
+    qualifier: Optional[str] = None
+    object: Optional[str] = None
+    date: Optional[str] = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class Mention:
+    """A surface mention of an organization, resolved to its canonical name."""
+    start: int
+    end: int
+    text: str
+    canonical: str
+    type: str = "other"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class Article:
+    """One news article; ``text`` is the body every offset refers to."""
+    article_id: str
+    doc_id: str
+    seq: int
+    text: str
+    title: str = ""
+    subtitle: str = ""
+    byline: str = ""
+    section: str = ""
+    date: Optional[str] = None          # the document's own date (ISO), if any
+    date_source: Optional[str] = None   # record / sidecar / filename / dateline
+    source_id: Optional[str] = None     # the source's own id (Sogou docno, CSV id)
+    source: Optional[str] = None
+    url: Optional[str] = None
+    #: character spans of garbled (mojibake) runs in ``text``; never mined.
+    garbled: list = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Document:
+    """One input file or record, with what became of it."""
+    doc_id: str
+    path: str
+    format: str
+    status: str = "ok"
+    encoding: Optional[str] = None
+    message: str = ""
+    characters: int = 0
+    date: Optional[str] = None
+    articles: list = field(default_factory=list)
+
+    @property
+    def n_articles(self) -> int:
+        return len(self.articles)
+
+
+@dataclass(slots=True)
+class ArticleAnalysis:
+    """Everything the per-article (pure) stages produce for one article.
+
+    Tokens are not kept: the corpus-level steps need only the keyword terms,
+    and dropping the tokens keeps memory flat on large corpora.
+    """
+    article: Article
+    base_date: Optional[str]
+    base_date_source: Optional[str]
+    figures: list
+    mentions: list
+    terms: list = field(default_factory=list)
+    themes: list = field(default_factory=list)
+
+
+def stable_hash(*parts: str, length: int = 16) -> str:
+    """A short hex digest of ``parts``; stable across runs and machines."""
+    h = hashlib.sha1()
+    for part in parts:
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x1f")
+    return h.hexdigest()[:length]
+
+
+def figure_id(article_text: str, start: int, end: int, *, window: int = 40) -> str:
+    """Stable id of a figure: its text, the text around it and its rank there.
+
+    The id depends only on the figure and ``window`` characters either side,
+    plus how many identical (context, figure) pairs precede it, so an edit
+    elsewhere in the article leaves an editor's review attached.
+    """
+    left = article_text[max(0, start - window):start]
+    right = article_text[end:end + window]
+    key = (left, article_text[start:end], right)
+    rank = 0
+    probe = article_text.find(key[1])
+    while probe != -1 and probe < start:
+        if (article_text[max(0, probe - window):probe] == left
+                and article_text[probe + len(key[1]):probe + len(key[1]) + window] == right):
+            rank += 1
+        probe = article_text.find(key[1], probe + 1)
+    return "f" + stable_hash(*key, str(rank), length=15)

@@ -1,0 +1,104 @@
+"""Tables: the pipeline's results as pandas DataFrames, written as CSV and Parquet.
+
+Column order and row order are fixed, so two runs on the same input write the
+same bytes.  Researchers load them with ``pandas.read_parquet``; editors open
+the CSV files (UTF-8 with BOM so spreadsheet programs read the Chinese).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+import pandas as pd
+
+from pipeline.model import ArticleAnalysis, Document, figure_id
+from pipeline.text import sentence_at, sentence_spans
+
+COLUMNS = {
+    "documents": ["doc_id", "path", "format", "encoding", "status", "articles",
+                  "characters", "date", "message"],
+    "articles": ["article_id", "doc_id", "source_id", "seq", "title", "subtitle", "byline",
+                 "section", "date", "date_source", "base_date", "base_date_source", "url",
+                 "characters", "garbled_runs", "garbled_spans", "text"],
+    "figures": ["figure_id", "doc_id", "article_id", "start", "end", "text", "kind", "value",
+                "low", "high", "unit", "qualifier", "object", "date", "sentence",
+                "sentence_start", "sentence_end"],
+    "organizations": ["org_id", "canonical", "type", "aliases", "n_mentions", "n_articles"],
+    "mentions": ["article_id", "start", "end", "text", "canonical", "type"],
+    "keywords": ["term", "score", "df"],
+    "article_themes": ["article_id", "theme", "parent", "score", "evidence"],
+    "themes": ["theme", "parent", "articles", "share"],
+    "themes_by_month": ["month", "theme", "articles", "share"],
+    "topics": ["topic", "rank", "term", "weight"],
+    "article_topics": ["article_id", "topic", "weight"],
+}
+
+_FLOAT = {"value", "low", "high", "score", "share", "weight"}
+_INT = {"start", "end", "seq", "articles", "characters", "n_mentions", "n_articles", "df",
+        "garbled_runs", "sentence_start", "sentence_end", "rank", "topic"}
+
+
+def frame(name: str, rows: Iterable[Mapping]) -> pd.DataFrame:
+    """Rows as a DataFrame with the table's fixed columns and dtypes."""
+    cols = COLUMNS[name]
+    df = pd.DataFrame([{c: r.get(c) for c in cols} for r in rows], columns=cols)
+    for c in cols:
+        if c in _FLOAT:
+            df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+        elif c in _INT:
+            df[c] = pd.to_numeric(df[c], errors="coerce").astype("Int64")
+        else:
+            df[c] = df[c].astype("string")
+    return df
+
+
+def document_rows(documents: Sequence[Document]) -> list[dict]:
+    return [{"doc_id": d.doc_id, "path": d.path, "format": d.format, "encoding": d.encoding,
+             "status": d.status, "articles": d.n_articles, "characters": d.characters,
+             "date": d.date, "message": d.message} for d in documents]
+
+
+def article_rows(analyses: Sequence[ArticleAnalysis]) -> list[dict]:
+    rows = []
+    for an in analyses:
+        a = an.article
+        rows.append({"article_id": a.article_id, "doc_id": a.doc_id, "source_id": a.source_id,
+                     "seq": a.seq, "title": a.title, "subtitle": a.subtitle,
+                     "byline": a.byline, "section": a.section, "date": a.date,
+                     "date_source": a.date_source, "base_date": an.base_date,
+                     "base_date_source": an.base_date_source, "url": a.url,
+                     "characters": len(a.text), "garbled_runs": len(a.garbled),
+                     "garbled_spans": ";".join(f"{s}-{e}" for s, e in a.garbled),
+                     "text": a.text})
+    return rows
+
+
+def figure_rows(analysis: ArticleAnalysis) -> list[dict]:
+    """One row per figure of an article, with its id and the sentence it stands in."""
+    a = analysis.article
+    spans = sentence_spans(a.text)
+    rows = []
+    for f in analysis.figures:
+        s, e = sentence_at(a.text, f.start, f.end, spans)
+        row = f.to_dict()
+        row.update(figure_id=figure_id(a.text, f.start, f.end), doc_id=a.doc_id,
+                   article_id=a.article_id, sentence=a.text[s:e].strip(),
+                   sentence_start=s, sentence_end=e)
+        rows.append(row)
+    return rows
+
+
+def mention_rows(article_id: str, mentions: Sequence) -> list[dict]:
+    return [dict(m.to_dict(), article_id=article_id) for m in mentions]
+
+
+def write_table(df: pd.DataFrame, out_dir: Path, name: str) -> None:
+    """Write ``name``.csv and ``name``.parquet into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    df.to_csv(out_dir / f"{name}.csv", index=False, encoding="utf-8-sig", lineterminator="\n")
+    df.to_parquet(out_dir / f"{name}.parquet", index=False, engine="pyarrow")
+
+
+def read_table(out_dir: Path, name: str) -> pd.DataFrame:
+    """A table written by ``write_table`` (from Parquet, with its dtypes)."""
+    return pd.read_parquet(Path(out_dir) / f"{name}.parquet")

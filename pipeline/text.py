@@ -1,0 +1,50 @@
+"""Small text helpers shared by the stages; every one keeps offsets.
+
+``fold_width`` maps full-width ASCII (１２３, ＡＢＣ, the ideographic space) to
+half-width one character for one character, so an extractor can match on the
+folded text and its offsets still point into the text as stored.
+"""
+from __future__ import annotations
+
+import re
+
+_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_FULLWIDTH[0x3000] = 0x20  # ideographic space
+_FOLD_TABLE = str.maketrans(_FULLWIDTH)
+
+#: characters that end a sentence in Chinese news
+SENTENCE_END = "。！？!?；;…\n"
+_SENT_END_RE = re.compile(r"[。！？!?；;…]+[”’」』）)]*|\n+")
+
+
+def fold_width(text: str) -> str:
+    """Full-width ASCII to half-width; ``len(fold_width(t)) == len(t)``."""
+    return text.translate(_FOLD_TABLE)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of ``text``, covering it without gaps.
+
+    Closing quotes and brackets after the end mark stay with their sentence.
+    """
+    spans = []
+    pos = 0
+    for m in _SENT_END_RE.finditer(text):
+        spans.append((pos, m.end()))
+        pos = m.end()
+    if pos < len(text):
+        spans.append((pos, len(text)))
+    return spans
+
+
+def sentence_at(text: str, start: int, end: int, spans: list[tuple[int, int]] | None = None) -> tuple[int, int]:
+    """The span of the sentence(s) that contain ``text[start:end]``."""
+    spans = spans if spans is not None else sentence_spans(text)
+    s_start, s_end = 0, len(text)
+    for a, b in spans:
+        if a <= start < b:
+            s_start = a
+        if a < end <= b:
+            s_end = b
+            break
+    return s_start, s_end
