@@ -44,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--themes", metavar="FILE", help="a theme taxonomy (TOML) instead of the default")
     r.add_argument("--strict", action="store_true",
                    help="exit non-zero when any input could not be read")
+    r.add_argument("--reviews", default="reviews", metavar="DIR",
+                   help="folder of editors' review sheets to apply (default: reviews)")
+    r.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="where per-article work runs (default: local processes)")
+    r.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler address (default: a LocalCluster)")
 
     for name, helptext in (("figures", "print the figures in text read from stdin"),
                            ("orgs", "print the organization mentions in text read from stdin")):
@@ -107,7 +113,8 @@ def _cmd_run(args) -> int:
     from pipeline.runner import run, summary_line
     config = load_config(args.config)
     result = run(args.input, args.output, base_date=args.base_date, workers=args.workers,
-                 themes_path=args.themes, config=config)
+                 themes_path=args.themes, reviews_dir=args.reviews, engine=args.engine,
+                 scheduler=args.scheduler, config=config)
     problems = [d for d in result.documents if d.status in ("failed", "skipped")]
     for d in problems:
         print(f"warning: {d.path}: {d.message}", file=sys.stderr)

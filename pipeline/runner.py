@@ -24,6 +24,7 @@ from pipeline.extract.themes import theme_shares, themes_by_month
 from pipeline.extract.topics import fit_topics
 from pipeline.ingest import read_documents
 from pipeline.model import ArticleAnalysis, Document
+from pipeline.review import apply_reviews, load_reviews, write_review_outputs
 from pipeline import tables as T
 
 
@@ -34,6 +35,8 @@ class RunResult:
     documents: list
     analyses: list
     notes: list = field(default_factory=list)
+    #: what the editors' reviews did (pipeline.review.apply_reviews)
+    reviews: dict = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
@@ -101,7 +104,9 @@ def build_tables(documents: Sequence[Document], analyses: Sequence[ArticleAnalys
 
 def run(inputs: Sequence[str], output: str, *, base_date: Optional[str] = None,
         workers: Optional[int] = None, themes_path: Optional[str] = None,
-        config: Optional[Config] = None, progress: bool = False) -> RunResult:
+        reviews_dir: Optional[str] = "reviews", engine: str = "local",
+        scheduler: Optional[str] = None, config: Optional[Config] = None,
+        progress: bool = False) -> RunResult:
     """Run the whole pipeline on ``inputs`` and write everything under ``output``.
 
     Parameters
@@ -115,6 +120,11 @@ def run(inputs: Sequence[str], output: str, *, base_date: Optional[str] = None,
         ISO date for documents that carry no date of their own.
     workers : int, optional
         Processes for the per-article stages; all cores when None or 0.
+    reviews_dir : str, optional
+        Folder of editors' review sheets to apply (read only; missing is fine).
+    engine : {"local", "dask"}
+        Where the per-article stages run; ``scheduler`` is a Dask scheduler
+        address (a LocalCluster when None).
     """
     from pipeline.report import render_briefing  # the report stage imports matplotlib
 
@@ -130,9 +140,13 @@ def run(inputs: Sequence[str], output: str, *, base_date: Optional[str] = None,
     analyses = _analyze_all(articles, base_date=base_date, themes_path=themes_path,
                             workers=workers)
     tables, notes = build_tables(documents, analyses, config=config)
+    reviews = load_reviews(Path(reviews_dir)) if reviews_dir else None
+    tables["figures"], review_summary = apply_reviews(tables["figures"], reviews)
     for name, df in tables.items():
         T.write_table(df, out / "tables", name)
-    result = RunResult(tables=tables, documents=documents, analyses=analyses, notes=notes)
+    result = RunResult(tables=tables, documents=documents, analyses=analyses, notes=notes,
+                       reviews=review_summary)
+    write_review_outputs(tables, out / "review")
     render_briefing(result, out, config=config)
     result.seconds = time.monotonic() - started
     _write_run_log(out, documents, result)

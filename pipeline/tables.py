@@ -22,7 +22,9 @@ COLUMNS = {
                  "characters", "garbled_runs", "garbled_spans", "text"],
     "figures": ["figure_id", "doc_id", "article_id", "start", "end", "text", "kind", "value",
                 "low", "high", "unit", "qualifier", "object", "date", "sentence",
-                "sentence_start", "sentence_end"],
+                "sentence_start", "sentence_end",
+                # filled from editors' review sheets (pipeline.review.apply_reviews)
+                "review_status", "corrected_value", "review_note"],
     "organizations": ["org_id", "canonical", "type", "aliases", "n_mentions", "n_articles"],
     "mentions": ["article_id", "start", "end", "text", "canonical", "type"],
     "keywords": ["term", "score", "df"],
@@ -33,7 +35,7 @@ COLUMNS = {
     "article_topics": ["article_id", "topic", "weight"],
 }
 
-_FLOAT = {"value", "low", "high", "score", "share", "weight"}
+_FLOAT = {"value", "low", "high", "score", "share", "weight", "corrected_value"}
 _INT = {"start", "end", "seq", "articles", "characters", "n_mentions", "n_articles", "df",
         "garbled_runs", "sentence_start", "sentence_end", "rank", "topic"}
 

@@ -97,7 +97,7 @@ def is_candidate(term: str, *, stopwords: frozenset[str]) -> bool:
 
 
 def _merge_domain_phrases(tokens: Sequence[Token], phrases: frozenset[str],
-                          *, max_parts: int = 4) -> list[tuple[int, int, str]]:
+                          *, max_parts: int = 6) -> list[tuple[int, int, str]]:
     """(start, end, text) of the tokens, with adjacent tokens that spell a domain phrase joined.
 
     The segmenter normally keeps dictionary words whole; this is the safety net for

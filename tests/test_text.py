@@ -1,0 +1,30 @@
+from hypothesis import given, strategies as st
+
+from pipeline.text import fold_width, sentence_at, sentence_spans
+
+
+def test_fold_width_maps_fullwidth_ascii_one_to_one():
+    assert fold_width("２０１２年６月ＡＢＣ　８．３％") == "2012年6月ABC 8.3%"
+    assert fold_width("82，225") == "82,225"  # the full-width comma is full-width ASCII
+    assert fold_width("中文、。“”") == "中文、。“”"  # CJK punctuation is not: kept
+
+
+@given(st.text())
+def test_fold_width_keeps_length(text):
+    assert len(fold_width(text)) == len(text)
+
+
+@given(st.text(alphabet="中文。！？；\n”a1 ", max_size=80))
+def test_sentence_spans_cover_text_without_gaps(text):
+    spans = sentence_spans(text)
+    assert "".join(text[a:b] for a, b in spans) == text
+    assert all(a < b for a, b in spans)
+
+
+def test_sentence_keeps_closing_quote_and_finds_containing_sentence():
+    text = "第一句。“第二句有56家！”第三句"
+    spans = sentence_spans(text)
+    assert [text[a:b] for a, b in spans] == ["第一句。", "“第二句有56家！”", "第三句"]
+    start = text.index("56家")
+    a, b = sentence_at(text, start, start + 3)
+    assert text[a:b] == "“第二句有56家！”"
