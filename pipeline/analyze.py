@@ -42,7 +42,7 @@ def analyze_article(article: Article, *, base_date: Optional[str] = None,
     tokens = segment(text)
     figures = extract_figures(text, base_date=base, exclude=article.garbled)
     mentions = extract_orgs(text, tokens=tokens, exclude=article.garbled)
-    terms = keyword_terms(tokens)
-    themes = score_themes(text, tokens, taxonomy=_taxonomy(themes_path))
+    terms = keyword_terms(tokens, exclude_spans=article.garbled)
+    themes = score_themes(text, tokens, taxonomy=_taxonomy(themes_path), exclude_spans=article.garbled)
     return ArticleAnalysis(article=article, base_date=base, base_date_source=base_source,
                            figures=figures, mentions=mentions, terms=terms, themes=themes)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from typing import Callable, Optional, Sequence
 
@@ -50,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where per-article work runs (default: local processes)")
     r.add_argument("--scheduler", metavar="ADDRESS",
                    help="Dask scheduler address (default: a LocalCluster)")
+    r.add_argument("--cache-dir", metavar="DIR",
+                   help="folder of the per-article cache (default: OUTPUT/.cache)")
+    r.add_argument("--no-cache", action="store_true",
+                   help="redo every article's work and leave the cache alone")
 
     for name, helptext in (("figures", "print the figures in text read from stdin"),
                            ("orgs", "print the organization mentions in text read from stdin")):
@@ -108,16 +113,43 @@ def _cmd_orgs(args) -> int:
     return 0
 
 
+def _stop_on_sigterm(signum, frame):
+    # Unwinds like Ctrl-C: the run discards its staging folder, the previous
+    # output stays, the process exits 143 (128 + SIGTERM).
+    print("stopping: SIGTERM received", file=sys.stderr)
+    raise SystemExit(143)
+
+
 def _cmd_run(args) -> int:
+    from pipeline.atomic import OutputBusy
     from pipeline.config import load_config
     from pipeline.runner import run, summary_line
-    config = load_config(args.config)
-    result = run(args.input, args.output, base_date=args.base_date, workers=args.workers,
-                 themes_path=args.themes, reviews_dir=args.reviews, engine=args.engine,
-                 scheduler=args.scheduler, config=config)
+    if args.workers < 0:
+        print(f"error: --workers must be 0 (all cores) or more, got {args.workers}", file=sys.stderr)
+        return 2
+    try:
+        config = load_config(args.config)
+    except (OSError, ValueError) as exc:
+        print(f"error: config {args.config}: {exc}", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        result = run(args.input, args.output, base_date=args.base_date, workers=args.workers,
+                     themes_path=args.themes, reviews_dir=args.reviews, engine=args.engine,
+                     scheduler=args.scheduler, config=config, progress=True,
+                     cache_dir=args.cache_dir, use_cache=not args.no_cache)
+    except OutputBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 75  # EX_TEMPFAIL: try again later
+    except KeyboardInterrupt:
+        print(f"interrupted: stopped before finishing; the previous output in {args.output} "
+              "is unchanged", file=sys.stderr)
+        return 130
     problems = [d for d in result.documents if d.status in ("failed", "skipped")]
     for d in problems:
         print(f"warning: {d.path}: {d.message}", file=sys.stderr)
+    if result.recovered == "finished":
+        print("note: completed the publishing of a previous run that was stopped", file=sys.stderr)
     print(summary_line(result), file=sys.stderr)
     print(f"briefing: {args.output}/briefing.html", file=sys.stderr)
     if result.n_articles == 0:

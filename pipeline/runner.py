@@ -7,25 +7,30 @@ the output does not depend on the number of workers.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Iterator, Optional, Sequence
 
+from pipeline import atomic
 from pipeline.analyze import analyze_article
+from pipeline.cache import CACHE_FILE, AnalysisCache, context_fingerprint
 from pipeline.config import Config, load_config
+from pipeline.engine import Engine, available_cores
 from pipeline.extract.keywords import corpus_keywords
 from pipeline.extract.orgs import resolve_organizations
 from pipeline.extract.themes import theme_shares, themes_by_month
 from pipeline.extract.topics import fit_topics
 from pipeline.ingest import read_documents
-from pipeline.model import ArticleAnalysis, Document
+from pipeline.model import Article, ArticleAnalysis, Document
 from pipeline.review import apply_reviews, load_reviews, write_review_outputs
 from pipeline import tables as T
+
+#: articles looked up in the cache at a time (one SQLite query, one commit)
+CACHE_BATCH = 256
 
 
 @dataclass
@@ -38,6 +43,10 @@ class RunResult:
     #: what the editors' reviews did (pipeline.review.apply_reviews)
     reviews: dict = field(default_factory=dict)
     seconds: float = 0.0
+    #: articles whose per-article work came from the cache
+    cached: int = 0
+    #: what recovery did with a previous run that was killed ("finished", "discarded", "")
+    recovered: str = ""
 
     @property
     def n_articles(self) -> int:
@@ -48,14 +57,80 @@ class RunResult:
         return sum(len(a.article.text) for a in self.analyses)
 
 
-def _analyze_all(articles: list, *, base_date: Optional[str], themes_path: Optional[str],
-                 workers: int) -> list[ArticleAnalysis]:
-    work = partial(analyze_article, base_date=base_date, themes_path=themes_path)
-    if workers <= 1 or len(articles) < 2:
-        return [work(a) for a in articles]
-    chunk = max(1, min(64, len(articles) // (workers * 4) or 1))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(work, articles, chunksize=chunk))
+def _analyze_detached(article: Article, *, base_date: Optional[str],
+                      themes_path: Optional[str]) -> ArticleAnalysis:
+    """``analyze_article`` without the article in the result.
+
+    The caller has the article already; not sending its text back from a
+    worker (or into the cache) halves what crosses process boundaries.
+    """
+    analysis = analyze_article(article, base_date=base_date, themes_path=themes_path)
+    analysis.article = None
+    return analysis
+
+
+class _Planned:
+    __slots__ = ("article", "key", "analysis")
+
+    def __init__(self, article: Article, key: str, analysis: Optional[ArticleAnalysis]):
+        self.article, self.key, self.analysis = article, key, analysis
+
+
+def analyze_stream(articles: Iterable[Article], *, engine: Engine, cache: AnalysisCache,
+                   base_date: Optional[str], themes_path: Optional[str],
+                   progress=None) -> Iterator[ArticleAnalysis]:
+    """Each article's analysis, in input order: from the cache, else computed by ``engine``.
+
+    Articles are looked up in batches; the ones missing are streamed to the
+    engine, whose results are merged back in order and stored in the cache.
+    Nothing here holds more than a few batches of articles at once.
+    """
+    work = partial(_analyze_detached, base_date=base_date, themes_path=themes_path)
+    planned: deque = deque()
+    batch: list = []
+
+    def plan(items: list) -> list:
+        keys = [cache.key(a) for a in items]
+        found = cache.get_many(keys) if cache.enabled else {}
+        entries = [_Planned(a, k, found.get(k)) for a, k in zip(items, keys)]
+        planned.extend(entries)
+        return [p.article for p in entries if p.analysis is None]
+
+    def missing() -> Iterator[Article]:
+        # The consumer pops ``planned`` while this generator runs, so each
+        # batch yields from its own list.
+        for article in articles:
+            batch.append(article)
+            if len(batch) >= CACHE_BATCH:
+                todo = plan(batch)
+                batch.clear()
+                yield from todo
+        if batch:
+            todo = plan(batch)
+            batch.clear()
+            yield from todo
+
+    def emit(p: _Planned) -> ArticleAnalysis:
+        p.analysis.article = p.article
+        if progress is not None:
+            progress.update(len(p.article.text))
+        return p.analysis
+
+    done_since_commit = 0
+    for result in engine.map(work, missing()):
+        while planned[0].analysis is not None:
+            yield emit(planned.popleft())
+        p = planned.popleft()
+        cache.put(p.key, result)
+        p.analysis = result
+        done_since_commit += 1
+        if done_since_commit >= CACHE_BATCH:
+            cache.commit()
+            done_since_commit = 0
+        yield emit(p)
+    cache.commit()
+    while planned:
+        yield emit(planned.popleft())
 
 
 def build_tables(documents: Sequence[Document], analyses: Sequence[ArticleAnalysis],
@@ -106,7 +181,8 @@ def run(inputs: Sequence[str], output: str, *, base_date: Optional[str] = None,
         workers: Optional[int] = None, themes_path: Optional[str] = None,
         reviews_dir: Optional[str] = "reviews", engine: str = "local",
         scheduler: Optional[str] = None, config: Optional[Config] = None,
-        progress: bool = False) -> RunResult:
+        progress: bool = False, cache_dir: Optional[str] = None,
+        use_cache: bool = True) -> RunResult:
     """Run the whole pipeline on ``inputs`` and write everything under ``output``.
 
     Parameters
@@ -114,8 +190,10 @@ def run(inputs: Sequence[str], output: str, *, base_date: Optional[str] = None,
     inputs : list of str
         Files or folders.
     output : str
-        Output folder: ``tables/``, ``charts``, ``briefing.html``, ``briefing.md``,
-        ``run_log.jsonl``.
+        Output folder: ``tables/``, ``review/``, ``briefing.html``, ``briefing.md``,
+        ``run_log.jsonl``.  Everything is written into ``output/.staging`` and
+        published only when complete (:mod:`pipeline.atomic`), under a lock
+        that keeps a second run off the folder.
     base_date : str, optional
         ISO date for documents that carry no date of their own.
     workers : int, optional
@@ -124,33 +202,91 @@ def run(inputs: Sequence[str], output: str, *, base_date: Optional[str] = None,
         Folder of editors' review sheets to apply (read only; missing is fine).
     engine : {"local", "dask"}
         Where the per-article stages run; ``scheduler`` is a Dask scheduler
-        address (a LocalCluster when None).
+        address (a LocalCluster of ``workers`` processes when None).
+    progress : bool
+        Show a progress bar on stderr.
+    cache_dir : str, optional
+        Folder of the per-article cache; ``output/.cache`` when None.
+    use_cache : bool
+        False runs every article afresh and leaves the cache alone.
+
+    Raises
+    ------
+    pipeline.atomic.OutputBusy
+        When another run is using ``output``.
     """
     from pipeline.report import render_briefing  # the report stage imports matplotlib
 
     config = config or load_config()
     started = time.monotonic()
-    workers = workers or int(config.get("run", "workers", 0)) or os.cpu_count() or 1
+    workers = workers or int(config.get("run", "workers", 0) or 0) or available_cores()
     base_date = base_date or config.get("run", "base_date") or None
     out = Path(output)
-    out.mkdir(parents=True, exist_ok=True)
+    with atomic.OutputLock(out):
+        recovered = atomic.recover(out)
+        staging = atomic.begin(out)
+        try:
+            result = _run_into(staging, inputs, out=out, base_date=base_date, workers=workers,
+                               themes_path=themes_path, reviews_dir=reviews_dir,
+                               engine=engine, scheduler=scheduler, config=config,
+                               progress=progress, cache_dir=cache_dir, use_cache=use_cache,
+                               render_briefing=render_briefing)
+            result.recovered = recovered
+            result.seconds = time.monotonic() - started
+            _write_run_log(staging, result.documents, result)
+            atomic.commit(out)
+        except BaseException:
+            atomic.discard(out)
+            raise
+    return result
 
-    documents = list(read_documents(inputs, config=config))
-    articles = [a for d in documents for a in d.articles]
-    analyses = _analyze_all(articles, base_date=base_date, themes_path=themes_path,
-                            workers=workers)
+
+def _run_into(staging: Path, inputs: Sequence[str], *, out: Path, base_date, workers,
+              themes_path, reviews_dir, engine, scheduler, config, progress, cache_dir,
+              use_cache, render_briefing) -> RunResult:
+    from pipeline.segment import default_dictionary
+
+    documents: list = []
+
+    def articles() -> Iterator[Article]:
+        for d in read_documents(inputs, config=config):
+            documents.append(d)
+            yield from d.articles
+
+    context = context_fingerprint(
+        config_values={k: dict(v) for k, v in config.values.items()},
+        files=[default_dictionary(), themes_path],
+        options={"base_date": base_date, "themes_path": themes_path})
+    cache_path = (Path(cache_dir) if cache_dir else out / ".cache") / CACHE_FILE
+    cache = AnalysisCache(cache_path if use_cache else None, context=context)
+    bar = _progress_bar(progress)
+    try:
+        with Engine(engine, workers=workers, scheduler=scheduler) as eng:
+            analyses = list(analyze_stream(articles(), engine=eng, cache=cache,
+                                           base_date=base_date, themes_path=themes_path,
+                                           progress=bar))
+    finally:
+        cache.close()
+        if bar is not None:
+            bar.close()
     tables, notes = build_tables(documents, analyses, config=config)
     reviews = load_reviews(Path(reviews_dir)) if reviews_dir else None
     tables["figures"], review_summary = apply_reviews(tables["figures"], reviews)
     for name, df in tables.items():
-        T.write_table(df, out / "tables", name)
+        T.write_table(df, staging / "tables", name)
     result = RunResult(tables=tables, documents=documents, analyses=analyses, notes=notes,
-                       reviews=review_summary)
-    write_review_outputs(tables, out / "review")
-    render_briefing(result, out, config=config)
-    result.seconds = time.monotonic() - started
-    _write_run_log(out, documents, result)
+                       reviews=review_summary, cached=cache.hits)
+    write_review_outputs(tables, staging / "review", summary=review_summary)
+    render_briefing(result, staging, config=config)
     return result
+
+
+def _progress_bar(enabled: bool):
+    """A tqdm bar counting characters, only when asked for and stderr is a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+    return tqdm(unit="char", unit_scale=True, desc="articles", file=sys.stderr, leave=False)
 
 
 def _write_run_log(out: Path, documents: Iterable[Document], result: RunResult) -> None:
@@ -160,12 +296,16 @@ def _write_run_log(out: Path, documents: Iterable[Document], result: RunResult) 
             if d.status != "ok" or d.message:
                 fh.write(json.dumps({"event": "document", "path": d.path, "status": d.status,
                                      "message": d.message}, ensure_ascii=False) + "\n")
+        if result.recovered:
+            fh.write(json.dumps({"event": "recovered", "previous_run": result.recovered},
+                                ensure_ascii=False) + "\n")
         fh.write(json.dumps({"event": "summary", "articles": result.n_articles,
-                             "characters": result.n_characters,
+                             "characters": result.n_characters, "cached": result.cached,
                              "seconds": round(result.seconds, 3)}, ensure_ascii=False) + "\n")
 
 
 def summary_line(result: RunResult) -> str:
     secs = max(result.seconds, 1e-9)
-    return (f"{result.n_articles} articles, {result.n_characters} characters, "
+    cached = f" ({result.cached} from cache)" if result.cached else ""
+    return (f"{result.n_articles} articles{cached}, {result.n_characters} characters, "
             f"{result.seconds:.1f} s, {result.n_characters / secs:,.0f} characters/s")

@@ -1,13 +1,32 @@
-"""Segmentation: jieba with the domain dictionary, as tokens with offsets.
+"""Segmentation: jieba's algorithm with the domain dictionary, as tokens with offsets.
 
-One adapter for every caller, so the engine behind it can change (the scale
-issue adds a faster engine that must give the same tokens).
+One adapter for every caller, so the engine behind it can change.  Two engines
+give the same tokens:
+
+``jieba``
+    The reference (pure Python).
+``rjieba``
+    jieba's Rust port with the same dictionary and algorithm, about 15 times
+    faster.  It differs from jieba in one known place: inside a run of
+    single characters that is not a dictionary word, jieba splits the non-Han
+    part with ``[a-zA-Z0-9]+(?:\\.\\d+)?%?`` ("1-5" -> "1", "-", "5") while the
+    port keeps pieces joined by "-", "_" or "." together ("1-5", "A.B.C").
+    Every token the port yields that jieba could not have yielded is
+    detected, and the jieba block around it (a maximal run of jieba's
+    ``re_han_default`` class) is cut again by jieba, so the result is jieba's
+    token for token.  ``tests/test_segment.py`` checks this on the shared
+    corpora and on generated text.
+
+``auto`` (the default, or ``[segment] engine`` in the config) uses rjieba
+when it imports and jieba otherwise.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from functools import lru_cache
+from itertools import accumulate
 from typing import Optional
 
 import jieba
@@ -15,34 +34,193 @@ import jieba
 from pipeline.config import load_config
 from pipeline.model import Token
 
+try:  # the fast engine is optional: jieba alone gives the same tokens
+    import rjieba
+except ImportError:  # pragma: no cover - rjieba is a declared dependency
+    rjieba = None
+
 jieba.setLogLevel(logging.WARNING)
 
+ENGINES = ("auto", "jieba", "rjieba")
 
-def _dictionary_words(path: str) -> list[str]:
-    with open(path, encoding="utf-8") as fh:
-        return [line.split()[0] for line in fh if line.strip() and not line.startswith("#")]
+#: jieba's block class: jieba cuts text block by block, blocks are independent.
+_JIEBA_BLOCK = "\u4E00-\u9FD5a-zA-Z0-9+#&._%\\-"
+#: CJK characters the port counts as Han and jieba does not (extension A,
+#: the end of the unified block, compatibility ideographs, extensions B-F).
+_PORT_ONLY_HAN = ("\u3400-\u4DBF\u9FD6-\u9FFF\uF900-\uFAFF\U00020000-\U0002A6DF"
+                  "\U0002A700-\U0002EBEF\U0002F800-\U0002FA1F")
+#: the port's block class, a superset of jieba's: its block edges are jieba's too.
+_PORT_BLOCK_CHAR = re.compile(f"[{_JIEBA_BLOCK}{_PORT_ONLY_HAN}]")
+_PORT_ONLY = re.compile(f"[{_PORT_ONLY_HAN}]")
+#: a string repeated three times ("组组组"): its cuts "组|组组" and "组组|组" have
+#: the same probability, and the two engines may break that tie differently.
+_PERIODIC = re.compile(r"([\u4E00-\u9FD5]{1,4})\1\1")
+#: tokens jieba yields outside its dictionary: HMM words, alnum runs, separator runs
+_SAFE_TOKEN = re.compile(r"[\u4E00-\u9FD5]+|[a-zA-Z0-9]+(?:\.\d+)?%?|[+#&._%\-]+|\r\n|.",
+                         re.DOTALL)
+#: jieba's user dictionary line: word, optional frequency, optional tag
+_USERDICT_LINE = re.compile(r"^(.+?)( [0-9]+)?( [a-z]+)?$", re.U)
+
+
+def read_user_dictionary(path: str) -> list[tuple[str, Optional[int], Optional[str]]]:
+    """Entries of a jieba user dictionary: (word, frequency or None, tag or None).
+
+    Lines are parsed as jieba's ``load_userdict`` parses them; blank lines
+    and lines starting with ``#`` are skipped.
+    """
+    entries = []
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read the user dictionary ({exc.strerror})") from exc
+    try:
+        text = raw.decode("utf-8").lstrip("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: the user dictionary must be UTF-8 "
+                         f"(bad byte at offset {exc.start})") from exc
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        word, freq, tag = _USERDICT_LINE.match(line).groups()
+        entries.append((word, int(freq) if freq else None, tag.strip() if tag else None))
+    return entries
+
+
+def dictionary_fingerprint(path: Optional[str]) -> str:
+    """A hash of the user dictionary's bytes (part of the cache key)."""
+    if not path:
+        return "none"
+    with open(path, "rb") as fh:
+        return hashlib.sha1(fh.read()).hexdigest()[:16]
+
+
+def _joined_pattern(entries) -> Optional[re.Pattern]:
+    # jieba never yields a word with characters outside its block class
+    # (共享社·幸福里 has a middle dot), so such dictionary words are re-joined
+    # after cutting, whatever the engine.
+    unsplittable = [w for w, _, _ in entries if not jieba.re_han_default.fullmatch(w)]
+    if not unsplittable:
+        return None
+    return re.compile("|".join(map(re.escape, sorted(set(unsplittable), key=len, reverse=True))))
 
 
 @lru_cache(maxsize=4)
-def _tokenizer(user_dictionary: Optional[str]) -> tuple[jieba.Tokenizer, Optional[re.Pattern]]:
+def _jieba(user_dictionary: Optional[str]) -> jieba.Tokenizer:
     tk = jieba.Tokenizer()
-    joined = None
-    if user_dictionary:
-        tk.load_userdict(user_dictionary)
-        # jieba never yields a word with characters outside its Han/alnum class
-        # (共享社·幸福里 has a middle dot), so such dictionary words are re-joined
-        # after cutting.
-        unsplittable = [w for w in _dictionary_words(user_dictionary)
-                        if not jieba.re_han_default.fullmatch(w)]
-        if unsplittable:
-            joined = re.compile("|".join(map(re.escape, sorted(unsplittable, key=len, reverse=True))))
     tk.initialize()
-    return tk, joined
+    for word, freq, tag in read_user_dictionary(user_dictionary) if user_dictionary else []:
+        tk.add_word(word, freq, tag)
+    return tk
 
 
+@lru_cache(maxsize=4)
+def _rjieba(user_dictionary: Optional[str]):
+    rj = rjieba.Jieba()
+    for word, freq, tag in read_user_dictionary(user_dictionary) if user_dictionary else []:
+        rj.add_word(word, freq, tag)
+    return rj
+
+
+@lru_cache(maxsize=4)
+def _joined(user_dictionary: Optional[str]) -> Optional[re.Pattern]:
+    return _joined_pattern(read_user_dictionary(user_dictionary)) if user_dictionary else None
+
+
+@lru_cache(maxsize=1)
 def default_dictionary() -> Optional[str]:
+    """The shipped configuration's user dictionary (read once per process)."""
     p = load_config().path("segment", "user_dictionary")
     return str(p) if p else None
+
+
+@lru_cache(maxsize=1)
+def default_engine() -> str:
+    """The configured engine (``[segment] engine``), ``auto`` when unset."""
+    engine = load_config().get("segment", "engine", "auto") or "auto"
+    if engine not in ENGINES:
+        raise ValueError(f"config [segment] engine: {engine!r} is not one of {', '.join(ENGINES)}")
+    return engine
+
+
+@lru_cache(maxsize=8)
+def resolve_engine(engine: Optional[str] = None) -> str:
+    """The engine that will run: ``jieba`` or ``rjieba``."""
+    engine = engine or default_engine()
+    if engine not in ENGINES:
+        raise ValueError(f"segmentation engine {engine!r} is not one of {', '.join(ENGINES)}")
+    if engine == "auto":
+        return "rjieba" if rjieba is not None else "jieba"
+    if engine == "rjieba" and rjieba is None:
+        raise ValueError("segmentation engine 'rjieba' is not installed")
+    return engine
+
+
+def _port_block(text: str, start: int, end: int) -> tuple[int, int]:
+    """The port's block (maximal run of its class) around ``text[start:end]``.
+
+    The port never cuts across the edge of one of its blocks, and such an
+    edge is an edge of jieba's blocks too, so jieba cuts ``text[a:b]`` alone
+    exactly as it cuts it inside the whole text.
+    """
+    a, b = start, end
+    while a > 0 and _PORT_BLOCK_CHAR.match(text, a - 1):
+        a -= 1
+    while b < len(text) and _PORT_BLOCK_CHAR.match(text, b):
+        b += 1
+    return a, b
+
+
+def _cut_rjieba(text: str, user_dictionary: Optional[str]) -> list[str]:
+    """rjieba's cut, with jieba's cut wherever the two could differ."""
+    rj = _rjieba(user_dictionary)
+    pieces = rj.cut(text, True)
+    # A token jieba could not have yielded: none of its dictionary-free forms.
+    odd = [i for i, w in enumerate(pieces)
+           if len(w) > 1 and not _SAFE_TOKEN.fullmatch(w) and not rj.has_word(w)]
+    if not odd and not _PORT_ONLY.search(text) and not _PERIODIC.search(text):
+        return pieces
+    starts = [0, *accumulate(map(len, pieces))][:-1]
+    suspects = [(starts[i], starts[i] + len(pieces[i])) for i in odd]
+    # Characters the port reads as Han change its blocks, hence its HMM input.
+    suspects.extend((m.start(), m.end()) for m in _PORT_ONLY.finditer(text))
+    suspects.extend((m.start(), m.end()) for m in _PERIODIC.finditer(text))
+    if not suspects:
+        return pieces
+    regions: list[tuple[int, int]] = []
+    for s, e in sorted(suspects):
+        a, b = _port_block(text, s, e)
+        if regions and a <= regions[-1][1]:
+            regions[-1] = (regions[-1][0], max(b, regions[-1][1]))
+        else:
+            regions.append((a, b))
+    boundaries = set(starts) | {len(text)}
+    if any(a not in boundaries or b not in boundaries for a, b in regions):
+        # Not on the port's own token edges (never seen): cut it all with jieba.
+        return list(_jieba(user_dictionary).cut(text, HMM=True))
+    tk = _jieba(user_dictionary)
+    out, i, r = [], 0, 0
+    while i < len(pieces):
+        if r < len(regions) and starts[i] == regions[r][0]:
+            a, b = regions[r]
+            out.extend(tk.cut(text[a:b], HMM=True))
+            while i < len(pieces) and starts[i] < b:
+                i += 1
+            r += 1
+        else:
+            out.append(pieces[i])
+            i += 1
+    return out
+
+
+def cut_words(text: str, *, user_dictionary: Optional[str] = None,
+              engine: Optional[str] = None) -> list[str]:
+    """jieba's precise-mode cut of ``text`` (whitespace included), by the chosen engine."""
+    user_dictionary = user_dictionary or default_dictionary()
+    if resolve_engine(engine) == "rjieba":
+        return _cut_rjieba(text, user_dictionary)
+    return list(_jieba(user_dictionary).cut(text, HMM=True))
 
 
 def _join(tokens: list[Token], text: str, pattern: re.Pattern) -> list[Token]:
@@ -54,7 +232,7 @@ def _join(tokens: list[Token], text: str, pattern: re.Pattern) -> list[Token]:
     out, i = [], 0
     for a, b in spans:
         if a not in starts or b not in ends:
-            continue  # the phrase is not on token boundaries: leave jieba's cut
+            continue  # the phrase is not on token boundaries: leave the cut
         while i < len(tokens) and tokens[i].end <= a:
             out.append(tokens[i])
             i += 1
@@ -65,23 +243,35 @@ def _join(tokens: list[Token], text: str, pattern: re.Pattern) -> list[Token]:
     return out
 
 
-def segment(text: str, *, user_dictionary: Optional[str] = None) -> list[Token]:
+def segment(text: str, *, user_dictionary: Optional[str] = None,
+            engine: Optional[str] = None) -> list[Token]:
     """Split ``text`` into words; each token's offsets slice back to ``text``.
 
-    Whitespace runs are dropped from the result (they carry no word) but do
-    not shift any offset.
+    Parameters
+    ----------
+    text : str
+        The text to cut.
+    user_dictionary : str, optional
+        A jieba user dictionary; the configured one when None.
+    engine : {"auto", "jieba", "rjieba"}, optional
+        The configured engine when None.  Every engine gives the same tokens.
+
+    Returns
+    -------
+    list of Token
+        Whitespace runs are dropped (they carry no word) but do not shift
+        any offset.
     """
-    tk, joined = _tokenizer(user_dictionary or default_dictionary())
-    tokens = []
-    pos = 0
-    for word in tk.cut(text, HMM=True):
-        end = pos + len(word)
-        if not word.isspace():
-            tokens.append(Token(pos, end, word))
-        pos = end
+    user_dictionary = user_dictionary or default_dictionary()
+    pieces = cut_words(text, user_dictionary=user_dictionary, engine=engine)
+    ends = list(accumulate(map(len, pieces)))
+    tokens = [Token(end - len(word), end, word) for word, end in zip(pieces, ends)
+              if not word.isspace()]
+    joined = _joined(user_dictionary)
     return _join(tokens, text, joined) if joined else tokens
 
 
-def words(text: str, *, user_dictionary: Optional[str] = None) -> list[str]:
+def words(text: str, *, user_dictionary: Optional[str] = None,
+          engine: Optional[str] = None) -> list[str]:
     """The words of ``text`` as strings (whitespace dropped)."""
-    return [t.text for t in segment(text, user_dictionary=user_dictionary)]
+    return [t.text for t in segment(text, user_dictionary=user_dictionary, engine=engine)]

@@ -6,6 +6,7 @@ the CSV files (UTF-8 with BOM so spreadsheet programs read the Chinese).
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -35,6 +36,23 @@ COLUMNS = {
     "article_topics": ["article_id", "topic", "weight"],
 }
 
+#: lone surrogates: undecodable bytes of a file name (os.fsdecode) or a broken JSON escape
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogate(m: re.Match) -> str:
+    cp = ord(m.group())
+    # U+DC80..U+DCFF stand for the bytes 0x80..0xFF a file name had (surrogateescape).
+    return f"\\x{cp - 0xDC00:02x}" if 0xDC80 <= cp <= 0xDCFF else f"\\u{cp:04x}"
+
+
+def writable(value):
+    """``value`` with lone surrogates spelled out (``\\xff``), so UTF-8 files can hold it."""
+    if isinstance(value, str) and _SURROGATE.search(value):
+        return _SURROGATE.sub(_escape_surrogate, value)
+    return value
+
+
 _FLOAT = {"value", "low", "high", "score", "share", "weight", "corrected_value"}
 _INT = {"start", "end", "seq", "articles", "characters", "n_mentions", "n_articles", "df",
         "garbled_runs", "sentence_start", "sentence_end", "rank", "topic"}
@@ -43,7 +61,7 @@ _INT = {"start", "end", "seq", "articles", "characters", "n_mentions", "n_articl
 def frame(name: str, rows: Iterable[Mapping]) -> pd.DataFrame:
     """Rows as a DataFrame with the table's fixed columns and dtypes."""
     cols = COLUMNS[name]
-    df = pd.DataFrame([{c: r.get(c) for c in cols} for r in rows], columns=cols)
+    df = pd.DataFrame([{c: writable(r.get(c)) for c in cols} for r in rows], columns=cols)
     for c in cols:
         if c in _FLOAT:
             df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")

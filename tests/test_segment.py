@@ -1,4 +1,12 @@
-from pipeline.segment import segment, words
+"""Segmentation: domain phrases, offsets, and the fast engine's parity with jieba."""
+import re
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from pipeline import segment as S
+from pipeline.segment import cut_words, segment, words
+from tests.conftest import PEOPLE_DAILY, SEED_PAGE, SOGOU, require
 
 
 def test_domain_phrases_stay_whole():
@@ -7,9 +15,72 @@ def test_domain_phrases_stay_whole():
         assert phrase in ws
 
 
-def test_tokens_slice_back_and_skip_whitespace():
-    text = "补 助 5000 元\n苍南县民政局"
-    tokens = segment(text)
+@pytest.mark.parametrize("engine", ["jieba", "rjieba"])
+def test_tokens_slice_back_and_skip_whitespace(engine):
+    text = "补 助 5000 元\n苍南县民政局\r\n共享社·幸福里"
+    tokens = segment(text, engine=engine)
     assert all(text[t.start:t.end] == t.text for t in tokens)
     assert not any(t.text.isspace() for t in tokens)
     assert [t.start for t in tokens] == sorted(t.start for t in tokens)
+    assert "共享社·幸福里" in [t.text for t in tokens]
+
+
+def _shared_texts() -> list[str]:
+    raw = require(SOGOU).read_bytes().decode("gb18030")  # strict: the file is valid GB18030
+    texts = re.findall(r"<content>(.*?)</content>", raw, re.S)
+    texts += re.findall(r"<contenttitle>(.*?)</contenttitle>", raw, re.S)
+    texts.append(require(SEED_PAGE).read_text(encoding="utf-8"))
+    sentence = []
+    for line in require(PEOPLE_DAILY).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            sentence.append(line.split()[0])
+        elif sentence:
+            texts.append("".join(sentence))
+            sentence = []
+    return [t for t in texts if t]
+
+
+def test_rjieba_gives_jiebas_tokens_on_the_shared_corpora_with_the_domain_dictionary():
+    texts = _shared_texts()
+    assert sum(map(len, texts)) > 100_000
+    for text in texts:
+        assert cut_words(text, engine="rjieba") == cut_words(text, engine="jieba"), text[:60]
+
+
+@pytest.mark.parametrize("text", [
+    "补助标准为1-5万元，2022-08-15发布",          # the port joins "1-5"; jieba splits it
+    "版本A.B.C和x_y及1.5.3",
+    "会元鿖Y和㐀会元A股",                         # characters the port reads as Han
+    "组组组社中3共享社",                          # a tie between equally likely cuts
+])
+def test_rjieba_is_repaired_where_the_port_differs(text):
+    assert cut_words(text, engine="rjieba") == cut_words(text, engine="jieba")
+
+
+_ALPHABET = list("中国人民社会组织公益创投万元亿个家鿖㐀😀é") + list("abcXYZ0123456789+#&._%-") \
+    + list(" \n\r\t，。·／１２３－％") + ["\r\n", "共享社·幸福里", "T恤", "3D", "C#", "A股", "组组组"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_ALPHABET), max_size=40).map("".join))
+def test_rjieba_matches_jieba_on_generated_text(text):
+    assert cut_words(text, engine="rjieba") == cut_words(text, engine="jieba")
+
+
+def test_user_dictionary_is_parsed_like_jieba_and_hashed(tmp_path):
+    d = tmp_path / "dict.txt"
+    d.write_text("\ufeff# a comment\n苍南模式 500 n\n幸福圈\n\n", encoding="utf-8")
+    assert S.read_user_dictionary(str(d)) == [("苍南模式", 500, "n"), ("幸福圈", None, None)]
+    assert "苍南模式" in words("推广苍南模式", user_dictionary=str(d), engine="rjieba")
+    first = S.dictionary_fingerprint(str(d))
+    d.write_text("苍南模式 600 n\n", encoding="utf-8")
+    assert S.dictionary_fingerprint(str(d)) != first
+
+
+def test_unknown_engine_and_bad_dictionary_are_refused_clearly(tmp_path):
+    with pytest.raises(ValueError, match="engine"):
+        segment("文本", engine="nope")
+    bad = tmp_path / "gbk.txt"
+    bad.write_bytes("社会组织".encode("gbk"))
+    with pytest.raises(ValueError, match="UTF-8"):
+        S.read_user_dictionary(str(bad))

@@ -13,7 +13,6 @@ Two steps, so the per-article part stays pure and can run in worker processes:
 """
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from functools import lru_cache
@@ -21,7 +20,6 @@ from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
 import numpy as np
-from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.preprocessing import normalize
 
@@ -96,36 +94,47 @@ def is_candidate(term: str, *, stopwords: frozenset[str]) -> bool:
     return True
 
 
+@lru_cache(maxsize=8)
+def _phrase_prefixes(phrases: frozenset[str]) -> frozenset[str]:
+    """Every proper prefix of every phrase, so a merge attempt stops as soon as it cannot succeed."""
+    return frozenset(p[:k] for p in phrases for k in range(1, len(p)))
+
+
 def _merge_domain_phrases(tokens: Sequence[Token], phrases: frozenset[str],
                           *, max_parts: int = 6) -> list[tuple[int, int, str]]:
     """(start, end, text) of the tokens, with adjacent tokens that spell a domain phrase joined.
 
     The segmenter normally keeps dictionary words whole; this is the safety net for
-    text where it did not (an OCR space or a line join inside 社会组织), so the
-    keyword list never shows 社会 + 组织 for one phrase.
+    text where it did not (an OCR line break inside 社会组织, or 共享社·幸福里, whose
+    middle dot jieba always cuts), so the keyword list never shows 社会 + 组织 for one
+    phrase.  Longest phrase wins; linear in the number of tokens.
     """
     spans = [(t.start, t.end, t.text) for t in tokens]
     if not phrases:
         return spans
+    prefixes = _phrase_prefixes(phrases)
     merged = []
     i = 0
-    while i < len(spans):
-        best = None
-        for j in range(min(len(spans), i + max_parts) - 1, i, -1):
-            # only contiguous tokens (whitespace between them was dropped by segment())
-            parts = spans[i:j + 1]
-            if any(parts[k][0] - parts[k - 1][1] > 1 for k in range(1, len(parts))):
-                continue
-            joined = "".join(p[2].strip() for p in parts)
-            if fold_width(joined).lower() in phrases:
-                best = (parts[0][0], parts[-1][1], joined)
-                i = j + 1
-                break
-        if best is None:
+    n = len(spans)
+    while i < n:
+        joined = fold_width(spans[i][2].strip()).lower()
+        best_j = None
+        j = i
+        # extend while the joined text can still grow into a phrase; tokens must be
+        # contiguous (at most one dropped whitespace character between them)
+        while joined in prefixes and j + 1 < n and j + 1 - i < max_parts \
+                and spans[j + 1][0] - spans[j][1] <= 1:
+            j += 1
+            joined += fold_width(spans[j][2].strip()).lower()
+            if joined in phrases:
+                best_j = j
+        if best_j is None:
             merged.append(spans[i])
             i += 1
         else:
-            merged.append(best)
+            text = "".join(sp[2].strip() for sp in spans[i:best_j + 1])
+            merged.append((spans[i][0], spans[best_j][1], text))
+            i = best_j + 1
     return merged
 
 
@@ -240,7 +249,7 @@ def corpus_keywords(term_lists: Sequence[Sequence[str]], *, top_n: int = 30,
     corpus_idf = np.log((1.0 + n_articles) / (1.0 + df_vector)) + 1.0
     w = n_articles / (n_articles + prior_articles)
     idf = w * corpus_idf + (1.0 - w) * prior_vector
-    idf_diagonal = sparse.diags(idf)
+    idf_row = idf[np.newaxis, :]
 
     counter = CountVectorizer(analyzer=_identity, vocabulary=vocabulary)
     totals = np.zeros(len(vocabulary))
@@ -248,7 +257,7 @@ def corpus_keywords(term_lists: Sequence[Sequence[str]], *, top_n: int = 30,
         chunk = [[t for t in terms if t in vocabulary] for terms in term_lists[lo:lo + chunk_size]]
         counts = counter.transform(chunk).astype(float)
         counts.data = 1.0 + np.log(counts.data)  # sublinear tf: one long article cannot own the list
-        weights = normalize(counts @ idf_diagonal, norm="l2", copy=False)
+        weights = normalize(counts.multiply(idf_row).tocsr(), norm="l2", copy=False)
         totals += np.asarray(weights.sum(axis=0)).ravel()
     scores = totals / n_articles
 

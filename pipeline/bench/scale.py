@@ -1,0 +1,191 @@
+"""Scale benchmark: throughput against bare jieba, scaling over workers, peak memory.
+
+``python -m pipeline.bench scale`` builds a JSON Lines corpus from the shared
+samples (the Sogou news sample and the seed page), replicated; every replica
+carries its own marker in id, title and text, so no cache can reuse one
+replica's results for another.  Then, each as a whole process (start-up,
+imports and dictionary loading included):
+
+1. bare ``jieba.lcut`` over the corpus's texts;
+2. the whole pipeline (``python -m pipeline run``) with 1 worker, then 2;
+3. the whole pipeline with 1 worker on 1x and 10x the corpus, for peak RSS;
+4. the per-article stages one by one, in this process, to show where time goes.
+
+Targets (printed, not asserted): pipeline with 1 worker >= 2x bare jieba;
+2 workers >= 1.7x one; peak RSS at 10x <= 1.2x of 1x.
+
+Environment: ``BENCH_REPLICAS`` (default 10) replicas in the 10x corpus.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared"
+SOGOU = SHARED / "data" / "sogou_news_dev.dat"
+SEED_DIR = ROOT / "seeds"
+
+_DOC = re.compile(r"<doc>(.*?)</doc>", re.S)
+
+
+def _field(body: str, name: str) -> str:
+    m = re.search(f"<{name}>(.*?)</{name}>", body, re.S)
+    return m.group(1).strip() if m else ""
+
+
+def sample_records() -> list[dict]:
+    """The shared samples as records: the Sogou articles with text, then the seed page."""
+    records = []
+    if SOGOU.exists():
+        raw = SOGOU.read_bytes().decode("gb18030")  # the sample is valid GB18030
+        for body in _DOC.findall(raw):
+            text = _field(body, "content")
+            if text:
+                records.append({"id": _field(body, "docno"), "title": _field(body, "contenttitle"),
+                                "date": None, "text": text, "url": _field(body, "url")})
+    for page in sorted(SEED_DIR.glob("*.txt")):
+        records.append({"id": page.stem, "title": "", "date": "2022-08-15",
+                        "text": page.read_text(encoding="utf-8"), "url": None})
+    if not records:
+        raise SystemExit(f"no shared samples found under {SHARED} or {SEED_DIR}")
+    return records
+
+
+def _letters(n: int) -> str:
+    # A replica marker without digits, so it adds no figure to the text.
+    out = ""
+    n += 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(ord("a") + r) + out
+    return out
+
+
+def write_corpus(path: Path, records: list[dict], replicas: int) -> int:
+    """Write ``replicas`` marked copies of ``records`` as JSON Lines; return characters."""
+    chars = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        for r in range(replicas):
+            tag = _letters(r)
+            for rec in records:
+                text = f"{rec['text']}\n（副本 {tag}）"
+                chars += len(text)
+                fh.write(json.dumps(dict(rec, id=f"{rec['id']}-{tag}",
+                                         title=f"{rec['title']}（{tag}）", text=text),
+                                    ensure_ascii=False) + "\n")
+    return chars
+
+
+_JIEBA_SCRIPT = """
+import json, logging, sys, jieba
+jieba.setLogLevel(logging.WARNING)
+n = 0
+with open(sys.argv[1], encoding="utf-8") as fh:
+    for line in fh:
+        n += len(jieba.lcut(json.loads(line)["text"]))
+print(n)
+"""
+
+_PIPELINE_SCRIPT = """
+import resource, sys
+from pipeline.cli import main
+code = main(sys.argv[1:])
+print("maxrss_kb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+raise SystemExit(code)
+"""
+
+
+def _timed(args: list[str], *, env: dict | None = None) -> tuple[float, subprocess.CompletedProcess]:
+    started = time.perf_counter()
+    proc = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env=env)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark step failed ({' '.join(args[:4])} ...):\n{proc.stderr[-2000:]}")
+    return seconds, proc
+
+
+def run_pipeline(corpus: Path, out: Path, *, workers: int) -> tuple[float, int]:
+    """Seconds and peak RSS (KiB) of one whole ``run`` process."""
+    seconds, proc = _timed([sys.executable, "-c", _PIPELINE_SCRIPT, "run", "--input", str(corpus),
+                            "--output", str(out), "--workers", str(workers), "--no-cache",
+                            "--reviews", str(out.parent / "no-reviews")])
+    rss = int(re.search(r"maxrss_kb (\d+)", proc.stderr).group(1))
+    return seconds, rss
+
+
+def stage_costs(records: list[dict]) -> list[tuple[str, float]]:
+    """Seconds each per-article stage takes over ``records``' texts, in this process."""
+    from pipeline.extract.figures import extract_figures
+    from pipeline.extract.keywords import keyword_terms
+    from pipeline.extract.orgs import extract_orgs
+    from pipeline.extract.themes import load_taxonomy, score_themes
+    from pipeline.segment import segment
+
+    texts = [r["text"] for r in records]
+    taxonomy = load_taxonomy(None)
+    for t in texts[:2]:  # load dictionaries and lexicons before timing
+        toks = segment(t)
+        extract_figures(t), extract_orgs(t, tokens=toks), keyword_terms(toks)
+        score_themes(t, toks, taxonomy=taxonomy)
+    started = time.perf_counter()
+    tokens = [segment(t) for t in texts]
+    costs = [("segment", time.perf_counter() - started)]
+    for name, fn in (("figures", lambda t, k: extract_figures(t)),
+                     ("orgs", lambda t, k: extract_orgs(t, tokens=k)),
+                     ("keyword terms", lambda t, k: keyword_terms(k)),
+                     ("themes", lambda t, k: score_themes(t, k, taxonomy=taxonomy))):
+        started = time.perf_counter()
+        for t, k in zip(texts, tokens):
+            fn(t, k)
+        costs.append((name, time.perf_counter() - started))
+    return costs
+
+
+def main() -> None:
+    replicas = int(os.environ.get("BENCH_REPLICAS", "10"))
+    records = sample_records()
+    print(f"scale benchmark: {len(records)} sample articles, x{replicas} replicas "
+          f"(each marked), {os.cpu_count()} cores")
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+        tmp = Path(tmp)
+        small, big = tmp / "corpus_1x.jsonl", tmp / f"corpus_{replicas}x.jsonl"
+        chars_1 = write_corpus(small, records, 1)
+        chars_n = write_corpus(big, records, replicas)
+
+        jieba_s, _ = _timed([sys.executable, "-c", _JIEBA_SCRIPT, str(big)])
+        one_s, rss_n = run_pipeline(big, tmp / "out1", workers=1)
+        two_s, _ = run_pipeline(big, tmp / "out2", workers=2)
+        _, rss_1 = run_pipeline(small, tmp / "out_small", workers=1)
+
+        print(f"\ncorpus {replicas}x: {chars_n:,} characters ({small.stat().st_size * replicas / 1e6:.1f} MB JSONL)")
+        print(f"  bare jieba.lcut process   {jieba_s:7.2f} s  {chars_n / jieba_s:>11,.0f} chars/s")
+        print(f"  pipeline, 1 worker        {one_s:7.2f} s  {chars_n / one_s:>11,.0f} chars/s")
+        print(f"  pipeline, 2 workers       {two_s:7.2f} s  {chars_n / two_s:>11,.0f} chars/s")
+        ratio = jieba_s / one_s
+        scaling = one_s / two_s
+        print(f"  1 worker vs bare jieba    {ratio:5.2f}x  (target >= 2.0x)  "
+              f"{'met' if ratio >= 2 else 'NOT met'}")
+        print(f"  2 workers vs 1 worker     {scaling:5.2f}x  (target >= 1.7x)  "
+              f"{'met' if scaling >= 1.7 else 'NOT met'}")
+        growth = rss_n / rss_1
+        print(f"\npeak RSS, 1 worker: 1x ({chars_1:,} chars) {rss_1 / 1024:6.0f} MiB, "
+              f"{replicas}x {rss_n / 1024:6.0f} MiB -> {growth:4.2f}x  (target <= 1.2x)  "
+              f"{'met' if growth <= 1.2 else 'NOT met'}")
+
+        costs = stage_costs(records)
+        total = sum(s for _, s in costs)
+        print(f"\nper-article stages over the 1x corpus ({chars_1:,} chars), in one process:")
+        for name, secs in costs:
+            print(f"  {name:14s} {secs:6.2f} s  {chars_1 / max(secs, 1e-9):>11,.0f} chars/s  "
+                  f"{100 * secs / total:4.0f}%")
+
+
+if __name__ == "__main__":
+    main()

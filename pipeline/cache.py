@@ -1,0 +1,175 @@
+"""Incremental runs: per-article results cached by content hash and pipeline version.
+
+A result is stored under a key made of the article's content (every field
+``analyze_article`` reads) and the *context*: the pipeline's version, a hash
+of its code and data files, the user dictionary, the theme taxonomy, the
+config and the run's base date.  Re-running after one input file changed
+redoes only that file's articles; changing the code, a dictionary or the
+config redoes everything, because every key changes.
+
+The store is one SQLite file (default ``OUTPUT/.cache/analyses.sqlite``).
+SQLite commits atomically, so a run killed at any point leaves the cache
+holding only whole entries.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import sqlite3
+import zlib
+from dataclasses import asdict
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Optional
+
+from pipeline import __version__
+from pipeline.model import Article, ArticleAnalysis
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+CACHE_FILE = "analyses.sqlite"
+_SCHEMA = "CREATE TABLE IF NOT EXISTS analyses (key TEXT PRIMARY KEY, value BLOB NOT NULL)"
+
+
+def _file_digest(h, path: Path) -> None:
+    h.update(str(path.relative_to(PACKAGE_DIR) if path.is_relative_to(PACKAGE_DIR) else path)
+             .encode("utf-8", "surrogateescape"))
+    h.update(b"\0")
+    h.update(path.read_bytes())
+    h.update(b"\0")
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A hash of the package's Python files and shipped data files.
+
+    Any edit to an extractor, a dictionary or a taxonomy changes it, so a
+    cached result is never reused by different code.
+    """
+    h = hashlib.sha1(__version__.encode("ascii"))
+    files = sorted(p for p in PACKAGE_DIR.rglob("*")
+                   if p.is_file() and "__pycache__" not in p.parts
+                   and (p.suffix == ".py" or "data" in p.relative_to(PACKAGE_DIR).parts))
+    for p in files:
+        _file_digest(h, p)
+    return h.hexdigest()
+
+
+def context_fingerprint(*, config_values: dict, files: Iterable[Optional[str]],
+                        options: dict) -> str:
+    """The part of every key that is the same for a whole run.
+
+    Parameters
+    ----------
+    config_values : dict
+        The effective configuration (sections of settings).
+    files : iterable of str or None
+        Files the per-article stages read besides the package's own (a user
+        dictionary or taxonomy named by the config or the command line).
+    options : dict
+        Run options that change results (``base_date``, ``themes_path``).
+    """
+    h = hashlib.sha1(code_fingerprint().encode("ascii"))
+    h.update(json.dumps(config_values, sort_keys=True, ensure_ascii=False, default=str)
+             .encode("utf-8", "surrogatepass"))
+    h.update(json.dumps(options, sort_keys=True, ensure_ascii=False, default=str)
+             .encode("utf-8", "surrogatepass"))
+    for f in files:
+        if f and Path(f).is_file():
+            _file_digest(h, Path(f).resolve())
+    return h.hexdigest()
+
+
+def article_key(article: Article, context: str) -> str:
+    """The cache key of one article's analysis under ``context``."""
+    h = hashlib.sha1(context.encode("ascii"))
+    h.update(json.dumps(asdict(article), sort_keys=True, ensure_ascii=False, default=str)
+             .encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+class AnalysisCache:
+    """Per-article results in a SQLite file; ``None`` as ``path`` disables caching.
+
+    Parameters
+    ----------
+    path : Path or None
+        The SQLite file; its folder is created.
+    context : str
+        :func:`context_fingerprint` of the run.
+
+    Notes
+    -----
+    Results are stored without their article (the run has it already), as
+    zlib-compressed pickles.  An entry that cannot be read back (a cache
+    written by an older Python, a damaged file) counts as a miss.
+    """
+
+    def __init__(self, path: Optional[Path], *, context: str):
+        self.context = context
+        self.hits = 0
+        self.misses = 0
+        self._db = None
+        self._pending: list[tuple[str, bytes]] = []
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._db = self._open(path)
+            except sqlite3.DatabaseError:
+                # Not a database (a stray or damaged file): start a fresh cache.
+                path.unlink(missing_ok=True)
+                self._db = self._open(path)
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(str(path), timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(_SCHEMA)
+        db.commit()
+        return db
+
+    @property
+    def enabled(self) -> bool:
+        return self._db is not None
+
+    def key(self, article: Article) -> str:
+        return article_key(article, self.context)
+
+    def get_many(self, keys: list[str]) -> dict[str, ArticleAnalysis]:
+        """The cached analyses among ``keys`` (article left as None)."""
+        if self._db is None or not keys:
+            return {}
+        found = {}
+        for i in range(0, len(keys), 500):
+            part = keys[i:i + 500]
+            rows = self._db.execute(
+                f"SELECT key, value FROM analyses WHERE key IN ({','.join('?' * len(part))})",
+                part).fetchall()
+            for key, blob in rows:
+                try:
+                    found[key] = pickle.loads(zlib.decompress(blob))
+                except Exception:  # noqa: BLE001 - any unreadable entry is a miss
+                    continue
+        self.hits += len(found)
+        self.misses += len(keys) - len(found)
+        return found
+
+    def put(self, key: str, analysis: ArticleAnalysis) -> None:
+        """Queue ``analysis`` (whose article must be None) for the next :meth:`commit`."""
+        if self._db is not None:
+            self._pending.append((key, zlib.compress(pickle.dumps(analysis, protocol=5), 1)))
+
+    def commit(self) -> None:
+        """Write the queued entries in one transaction."""
+        if self._db is None or not self._pending:
+            return
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO analyses (key, value) VALUES (?, ?)",
+                                 self._pending)
+        self._pending = []
+
+    def close(self) -> None:
+        if self._db is not None:
+            self.commit()
+            self._db.close()
+            self._db = None

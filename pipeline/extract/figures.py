@@ -1,0 +1,916 @@
+"""Figures: every amount, count, quantity, share, date, time, duration and rank.
+
+The contract is ``shared/spec/figures.md`` (fields of ``pipeline.model.Figure``).
+
+How it works, and why it is fast.  The text is folded to half-width once
+(``fold_width`` keeps offsets) and scanned twice, each time by C code:
+
+1. *numeric scan*: a one-character-class regex finds the next character a
+   numeric figure can start with (a digit, a Chinese numeral, 第, 负, a Latin
+   letter …), and ONE compiled regex of named alternatives is matched right
+   there.  Alternatives for things that are *not* figures (codes, phone
+   numbers, enumeration markers, law references) come first and are
+   consumed; then dates, times, shares, ranks and the general "numeral +
+   range + unit + qualifier" pattern.  Qualifier words before a numeral
+   (约, 近, 超过, 从, 人民币, 上午) are read by looking back a few characters.
+2. *word scan*: one trie-shaped regex of literal words (set phrases,
+   identifier prefixes, relative dates, holidays, book titles) finds them in a
+   single pass; relative dates and holidays become date figures, the rest
+   block any numeric figure that overlaps them.
+
+Every alternative is linear (bounded repeats, no nested quantifiers), so
+100,000 characters of digits, 万 and 多 cannot blow up; Python only looks at
+the matches.  Counted objects are found with the segmenter on a window of a
+few characters next to a count.
+
+Every word list (units, currencies, classifiers, qualifiers, holidays, set
+phrases, identifier prefixes …) is a data file under ``pipeline/data/figures``.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Optional, Sequence
+
+from pipeline.extract import dates as _dates
+from pipeline.extract.dates import read_rows, read_words
+from pipeline.extract.numerals import chinese_numeral_chars, numeral_table, parse_numeral
+from pipeline.model import Figure
+from pipeline.text import fold_width
+
+SP = r"[ \t]?"             # one OCR space may sit inside a figure: "补 助 5000 元"
+_RANGE_SEP = r"(?:-|~|至|到|—|–)"
+_CJK_RE = re.compile(r"[\u3400-\u9fff]")
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    units: dict            # written -> (kind, unit, factor)
+    prefix_quals: dict     # word -> qualifier
+    infix_quals: dict
+    suffix_quals: dict
+    unit_blockers: dict    # unit -> characters that may not follow it
+    suffix_followers: frozenset
+    money_before: tuple
+    money_after: tuple
+    object_links: frozenset
+    time_followers: frozenset
+    periods: tuple         # 上午, 晚上 … longest first
+    indefinite: frozenset  # classifiers that make 一 an article (一个, 一家)
+    word_kinds: dict       # word of the word scan -> phrase | ident | holiday | relative | half | century
+
+
+def _alt(words) -> str:
+    """A regex alternation of literal ``words``, longest first."""
+    return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
+
+
+def _trie(words) -> str:
+    """A regex matching the longest of ``words``, shaped as a trie.
+
+    Each alternative starts with a literal character, so the regex engine
+    skips to candidate positions at C speed instead of trying every word at
+    every position.
+    """
+    root: dict = {}
+    for w in set(words):
+        node = root
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body
+
+    return emit(root)
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> _Lexicon:
+    """All word lists of ``pipeline/data/figures``, loaded once."""
+    units = {}
+    for written, kind, unit, factor in (r[:4] for r in read_rows("units.tsv", columns=4)):
+        if kind not in ("money", "count", "quantity", "duration", "percent"):
+            raise ValueError(f"units.tsv: unknown kind {kind!r} for {written!r}")
+        units[written] = (kind, unit, float(factor))
+    quals = {"prefix": {}, "infix": {}, "suffix": {}}
+    for word, pos, qual in (r[:3] for r in read_rows("qualifiers.tsv", columns=3)):
+        if pos not in quals:
+            raise ValueError(f"qualifiers.tsv: unknown position {pos!r} for {word!r}")
+        quals[pos][word] = qual
+    blockers = {u: frozenset(chars) for u, chars in (r[:2] for r in read_rows("unit_blockers.tsv", columns=2))}
+    money = read_rows("money_contexts.tsv", columns=2)
+    word_kinds = {}
+    for w in read_words("identifier_prefixes.txt"):
+        word_kinds[w] = "ident"
+    for w in read_words("set_phrases.txt"):
+        word_kinds[w] = "phrase"
+    for w, after in read_rows("date_suffixes.tsv", columns=2):
+        if after == "year" and len(w) >= 3:
+            word_kinds[w] = "half"   # 下半年, 一季度: a part of the base year
+    for w in ("上世纪", "上个世纪"):
+        word_kinds[w] = "century"
+    for w in _dates.holidays():
+        word_kinds[w] = "holiday"
+    for w in _dates.relative_words():
+        word_kinds[w] = "relative"
+    return _Lexicon(
+        units=units, prefix_quals=quals["prefix"], infix_quals=quals["infix"],
+        suffix_quals=quals["suffix"], unit_blockers=blockers,
+        suffix_followers=frozenset(read_words("suffix_followers.txt")),
+        money_before=tuple(w for w, side in money if side == "before"),
+        money_after=tuple(w for w, side in money if side == "after"),
+        object_links=frozenset(read_words("object_links.txt")),
+        time_followers=frozenset(read_words("time_followers.txt")),
+        periods=tuple(sorted(read_words("time_periods.txt"), key=len, reverse=True)),
+        indefinite=frozenset(read_words("indefinite_classifiers.txt")),
+        word_kinds=word_kinds)
+
+
+def _unit_alternation(units) -> str:
+    """Units longest first; 个月 / 个小时 also accept 个多月 / 个余小时."""
+    parts = []
+    for w in sorted(units, key=lambda w: (-len(w), w)):
+        if w.startswith("个") and len(w) > 1:
+            parts.append("个[多余]?" + re.escape(w[1:]))
+        else:
+            parts.append(re.escape(w))
+    return "|".join(parts)
+
+
+class _Grammar:
+    """The compiled regexes (see the module doc)."""
+
+    def __init__(self):
+        lx = lexicon()
+        t = numeral_table()
+        cn = re.escape(chinese_numeral_chars())                       # with 几 数
+        cnn = re.escape(chinese_numeral_chars(vague=False))
+        cn_digits = re.escape("".join(t.digits))
+        mult = re.escape("".join(t.bigs))
+        small = re.escape("".join(t.units) + "".join(t.bigs))
+        ar = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|\d+(?:\.\d+)?"
+        num = rf"(?:(?:{ar})[{small}]{{0,3}}|[{cn}]{{1,15}})"
+        numx = rf"{num}(?:{SP}[多余])?(?:[{mult}]{{1,2}}[多余]?)?"
+        core = rf"{numx}(?:%?{SP}{_RANGE_SEP}{SP}{numx})?"
+        units = _unit_alternation(lx.units)
+        suffixes = _alt(lx.suffix_quals)
+        law = _alt(read_words("law_suffixes.txt"))
+        ord_suffix = _alt(read_words("ordinal_suffixes.txt"))
+        plain_holidays = _alt(h for h, row in _dates.holidays().items() if not row.needs_context)
+
+        year = rf"(?:1[5-9]|20)\d{{2}}|0\d(?=年)|[{cn_digits}]{{4}}"
+        mon = r"1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九]"
+        day = r"3[01]|[12]\d|0?[1-9]|[二三]?十[一二三四五六七八九]?|[一二三四五六七八九]"
+        ysuf = _alt(w for w, after in read_rows("date_suffixes.tsv", columns=2) if after == "year")
+        msuf = _alt(w for w, after in read_rows("date_suffixes.tsv", columns=2) if after == "month")
+        md = (rf"(?P<m>{mon}){SP}月(?:份)?(?:{SP}(?P<d>{day}){SP}[日号])?(?P<msuf>{msuf})?"
+              rf"(?:{SP}{_RANGE_SEP}{SP}(?:(?P<m2>{mon}){SP}月{SP})?(?P<d2>{day}){SP}[日号])?")
+
+        alternatives = [
+            # --- not figures: consumed so that nothing starts inside them ---
+            ("url", r"(?:https?://|www\.)[!-~]+|[A-Za-z0-9_.+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.]+"),
+            ("code", r"[A-Za-z]+[-_]?\d[A-Za-z0-9.\-_]*|\d+(?:\.\d+)?[A-Za-z]+[A-Za-z0-9]*"),
+            ("phone", r"(?:\+?86[- ]?)?0\d{2,3}-\d{7,8}(?!\d)|1[3-9]\d{9}(?!\d)|\d{3,4}-\d{3,4}-\d{4}(?!\d)|\d{11,}[Xx]?"),
+            ("enum", rf"(?<![{cnn}\d])[一二三四五六七八九十]{{1,3}}(?:是|、)|\([一二三四五六七八九十\d]{{1,3}}\)"
+                     rf"|(?:^|(?<=[\n。；;:])|(?<=[\n。；;:] ))\d{{1,2}}(?:、|\.(?!\d))"),
+            ("law", rf"第{SP}(?:\d+|[{cnn}]+){SP}(?:{law})"),
+            ("gen_tag", r"\d0后"),
+            # --- dates ---
+            ("decade", rf"(?P<dec>\d{{2,4}}|[{cnn}]{{2,4}}){SP}年代(?:初期|末期|中期|初|末|中)?"),
+            ("iso", r"(?:19|20)\d{2}(?P<isep>[-/.])(?:1[0-2]|0?[1-9])(?P=isep)(?:3[01]|[12]\d|0?[1-9])(?!\d)"),
+            ("compact", r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?!\d)"),
+            ("ymd", rf"(?P<y>{year}){SP}年(?:度)?(?:{SP}(?P<ym>{mon}){SP}月(?:份)?(?:{SP}(?P<yd>{day}){SP}[日号])?(?:{msuf})?|(?:{ysuf}))?"),
+            ("md", md),
+            ("day", r"(?P<dd>3[01]|[12]\d|0?[1-9])[ \t]?日(?!内|以内|之内)"),
+            ("event", r"(?P<em>1[0-2]|0?[1-9])[·•・](?P<ed>3[01]|[12]\d|0?[1-9])(?![\d·•・])"),
+            # --- time of day ---
+            ("time", rf"(?P<th>2[0-4]|[01]?\d|[零一二两三四五六七八九十]{{1,3}}){SP}(?P<tu>时|点)"
+                     rf"(?:{SP}(?P<tm>[0-5]?\d|半|[一二三四五十]{{1,3}}){SP}分?)?(?:{SP}[0-5]?\d{SP}秒)?(?:许)?"),
+            ("clock", r"(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?(?![\d:])"),
+            # --- shares and ranks ---
+            ("pct", rf"百分之(?P<pn>[{cn}\d.]{{1,12}})"),
+            ("frac", rf"(?P<fd>[{cnn}\d]{{1,4}})分之(?P<fn>[{cnn}\d.]{{1,6}})(?P<fs>强|弱|多)?"),
+            ("ord", rf"第{SP}(?P<on>\d+|[{cnn}]{{1,8}}){SP}(?P<os>{ord_suffix})?(?P<oq>左右|上下|前后)?"),
+            # --- everything else that has a numeral ---
+            ("gen", rf"(?P<sign>负|零下|-(?=\d))?(?P<core>{core}){SP}(?P<unit>{units})?(?P<suf>{SP}(?:{suffixes}))?"),
+        ]
+        pattern = "|".join(f"(?P<A_{name}>{body})" for name, body in alternatives)
+        self.numeric = re.compile(pattern, re.MULTILINE)
+        body = pattern[pattern.index("(?P<A_gen>"):]
+        self.general = re.compile(body, re.MULTILINE)
+        # every character an alternative above can start with
+        self.trigger = re.compile(rf"[\d{cn}第负\-(A-Za-z]")
+        self.words = re.compile(rf"《[^《》\n]{{0,80}}》|{_trie(lx.word_kinds)}")
+        # what may follow a word of the word scan
+        self.relative_tail = re.compile(
+            rf"{SP}(?P<rm>{mon}){SP}月(?:份)?(?:{SP}(?P<rd>{day}){SP}[日号])?(?:{msuf})?"
+            rf"|{SP}(?P<rd2>{day}){SP}日|(?P<rh>{plain_holidays})(?!日)|(?P<rs>{ysuf})")
+        self.ident_tail = re.compile(rf"{SP}[:#]?{SP}(?:\d[\d-]*|[{cnn}]+号)")
+        self.century_tail = re.compile(rf"{SP}(?:\d{{2,4}}|[{cnn}]{{2,4}}){SP}年代(?:初期|末期|中期|初|末|中)?")
+        self.holiday_context = re.compile(_alt(read_words("holiday_contexts.txt")))
+        self.year_before = re.compile(r"((?:1[5-9]|20)\d{2})[ \t]?年[ \t]?$")
+        self.numeral_or_digit = re.compile(rf"[{cnn}\d]")
+
+
+@lru_cache(maxsize=1)
+def grammar() -> _Grammar:
+    """The compiled regexes, built once from the data files."""
+    return _Grammar()
+
+
+def master_pattern() -> re.Pattern:
+    """The numeric scan's regex (kept for callers that inspect it)."""
+    return grammar().numeric
+
+
+# ---------------------------------------------------------------- helpers
+
+def _num(s: str):
+    return parse_numeral(s.replace(" ", "").replace("\t", ""))
+
+
+_CORE_SPLIT = re.compile(r"%?[ \t]?(?:-|~|至|到|—|–)[ \t]?")
+_MULT_TAIL = re.compile(r"[万亿萬億]+$")
+
+
+def _strip_quals(s: str) -> tuple[str, bool]:
+    """Remove 多/余 written inside a numeral; say whether there was one."""
+    out = s.replace("多", "").replace("余", "")
+    return out, out != s
+
+
+def _core_value(core: str):
+    """(value, low, high, had_infix_qualifier) of a numeral or a range."""
+    parts = _CORE_SPLIT.split(core)
+    if len(parts) == 2:
+        a, qa = _strip_quals(parts[0])
+        b, qb = _strip_quals(parts[1])
+        na, nb = _num(a), _num(b)
+        if na is None or nb is None or na.value is None or nb.value is None:
+            return None
+        lo, hi = na.value, nb.value
+        tail = _MULT_TAIL.search(b.replace(" ", ""))
+        if tail and not _MULT_TAIL.search(a.replace(" ", "")):
+            # 1-5万: the multiplier of the upper bound also scales the lower one,
+            # unless the lower bound is already of that size (从8500到3万).
+            scale = _num("1" + tail.group())
+            if scale is not None and scale.value and lo * scale.value <= hi and lo < hi / scale.value * 10 and lo < scale.value:
+                lo = lo * scale.value
+        if lo >= hi:
+            return None
+        return None, lo, hi, qa or qb
+    s, q = _strip_quals(core)
+    n = _num(s)
+    if n is None:
+        return None
+    return n.value, n.low, n.high, q
+
+
+def _bare_unit(core: str) -> bool:
+    """百 / 千 / 万 / 亿 alone (上百, 逾千): a numeral only with a qualifier."""
+    s = core.replace("多", "").replace("余", "").strip()
+    t = numeral_table()
+    return len(s) == 1 and (s in t.units or s in t.bigs) and s not in ("十", "拾")
+
+
+def _is_lone_one(core: str) -> bool:
+    s = core.strip()
+    return s in ("一", "壹", "幺")
+
+
+def _apply_qualifier(qual, value, low, high):
+    if qual in ("more", "at_least") and value is not None:
+        low = value
+    elif qual in ("less", "at_most") and value is not None:
+        high = value
+    return low, high
+
+
+# ---------------------------------------------------------------- objects
+
+_NOUN_TAGS = frozenset(("n", "nz", "ng", "nt", "nl", "ns", "vn", "an", "nrt", "j"))
+_MOD_TAGS = frozenset(("a", "b", "ns", "nz", "vn", "j", "n", "f", "s"))
+_OBJ_PUNCT = re.compile(r"[\s，。、；：！？,.;:!?（）()《》\"“”‘’「」『』\[\]【】—…·\-]")
+
+
+@lru_cache(maxsize=1)
+def _word_tags() -> dict:
+    """jieba's part-of-speech of each dictionary word, plus the domain dictionary's."""
+    import jieba.posseg
+    tags = dict(jieba.posseg.dt.word_tag_tab)
+    try:
+        from pipeline.segment import default_dictionary
+        path = default_dictionary()
+        if path:
+            with open(path, encoding="utf-8") as fh:
+                for line in fh:
+                    parts = line.split()
+                    if len(parts) >= 3 and not line.startswith("#"):
+                        tags[parts[0]] = parts[2]
+                    elif parts and not line.startswith("#"):
+                        tags.setdefault(parts[0], "n")
+    except OSError:
+        pass
+    return tags
+
+
+def _words(snippet: str) -> list[str]:
+    from pipeline.segment import segment
+    return [t.text for t in segment(snippet)]
+
+
+def _is_noun(word: str, tags: dict) -> bool:
+    tag = tags.get(word)
+    if tag is None:
+        return False  # unknown to the dictionary: often a verb phrase the segmenter did not know
+    return tag in _NOUN_TAGS or tag.startswith("n")
+
+
+def _object_after(text: str, end: int) -> Optional[str]:
+    window = text[end:end + 16]
+    window = window.lstrip(" \t“\"‘「")
+    cut = _OBJ_PUNCT.search(window)
+    if cut:
+        window = window[:cut.start()]
+    if not window or not _CJK_RE.match(window):
+        return None
+    tags = _word_tags()
+    words = _words(window)
+    taken = []
+    for w in words[:4]:
+        if _is_noun(w, tags) or (tags.get(w) in _MOD_TAGS and len(w) > 1):
+            taken.append(w)
+            continue
+        break
+    while taken and not _is_noun(taken[-1], tags):
+        taken.pop()
+    if not taken:
+        return None
+    # A noun followed by a verb-like word keeps the head only up to it (社会组织全程 -> 社会组织).
+    return "".join(taken)
+
+
+def _object_before(text: str, start: int, links: frozenset) -> Optional[str]:
+    window = text[max(0, start - 14):start].rstrip(" \t")
+    cut = None
+    for m in _OBJ_PUNCT.finditer(window):
+        cut = m.end()
+    if cut is not None:
+        window = window[cut:]
+    if not window:
+        return None
+    tags = _word_tags()
+    words = _words(window)
+    while words and words[-1] in links:
+        words.pop()
+    taken = []
+    for w in reversed(words[-3:]):
+        if _is_noun(w, tags):
+            taken.insert(0, w)
+            continue
+        break
+    if not taken:
+        return None
+    return "".join(taken)
+
+
+# ---------------------------------------------------------------- main
+
+class _Ctx:
+    """Per-call state: the texts, the base date, the exclusions."""
+    __slots__ = ("text", "folded", "base", "base_year", "ex_starts", "ex_ends", "floor")
+
+    def __init__(self, text, folded, base, exclude):
+        self.text = text
+        self.folded = folded
+        self.base = base
+        self.base_year = _dates.parse_iso(base)[0]
+        spans = sorted((int(a), int(b)) for a, b in exclude if b > a)
+        self.ex_starts = [a for a, _ in spans]
+        self.ex_ends = [b for _, b in spans]
+        self.floor = 0   # a look-back never crosses the end of the previous match
+
+    def excluded(self, start: int, end: int) -> bool:
+        """Does a garbled span cover the start or the end of [start, end)?"""
+        if not self.ex_starts:
+            return False
+        for pos in (start, end - 1):
+            i = bisect.bisect_right(self.ex_starts, pos) - 1
+            if i >= 0 and pos < self.ex_ends[i]:
+                return True
+        i = bisect.bisect_left(self.ex_starts, start)
+        return i < len(self.ex_starts) and self.ex_starts[i] < end
+
+
+def _fig(ctx, start, end, kind, **kw) -> Optional[Figure]:
+    # Spaces at the edges are never part of a figure.
+    while start < end and ctx.text[start] in " \t\u3000":
+        start += 1
+    while end > start and ctx.text[end - 1] in " \t\u3000":
+        end -= 1
+    if end <= start or ctx.excluded(start, end):
+        return None
+    return Figure(start=start, end=end, text=ctx.text[start:end], kind=kind, **kw)
+
+
+def _word_before(ctx, pos: int, words, *, space: bool = True) -> Optional[tuple[str, int]]:
+    """The longest of ``words`` that ends at ``pos`` (one space allowed), and its start."""
+    f = ctx.folded
+    end = pos
+    if space and end > ctx.floor and f[end - 1:end] in (" ", "\t"):
+        end -= 1
+    for w in words:  # longest first
+        s = end - len(w)
+        if s >= ctx.floor and f.startswith(w, s):
+            return w, s
+    return None
+
+
+@lru_cache(maxsize=1)
+def _prefix_words() -> tuple:
+    return tuple(sorted(lexicon().prefix_quals, key=len, reverse=True))
+
+
+def _prefix_before(ctx, pos: int) -> Optional[tuple[str, int]]:
+    """A qualifier word right before a numeral (约, 超过, 近 but not 最近/附近)."""
+    hit = _word_before(ctx, pos, _prefix_words())
+    if hit and hit[0] == "近" and ctx.folded[hit[1] - 1:hit[1]] in ("最", "附", "靠", "邻"):
+        return None
+    return hit
+
+
+def _cn_or_int(s: Optional[str]) -> Optional[int]:
+    if not s:
+        return None
+    n = _num(s)
+    if n is None or n.value is None or not float(n.value).is_integer():
+        return None
+    return int(n.value)
+
+
+def _year_before(ctx, start: int) -> Optional[int]:
+    """A year written right before a month/day or holiday (2022年春节)."""
+    m = grammar().year_before.search(ctx.folded, max(0, start - 7), start)
+    return int(m.group(1)) if m else ctx.base_year
+
+
+def _date_fig(ctx, m, name) -> Optional[Figure]:
+    start, end = m.start(), m.end()
+    g = m.group
+    if name == "iso":
+        y, mo, d = (int(x) for x in re.split(r"[-/.]", g(0)))
+        return _fig(ctx, start, end, "date", date=_dates.format_date(y, mo, d))
+    if name == "compact":
+        s = g(0)
+        date = _dates.format_date(int(s[:4]), int(s[4:6]), int(s[6:8]))
+        return _fig(ctx, start, end, "date", date=date) if date else None
+    if name == "ymd":
+        y = _cn_or_int(g("y"))
+        if y is not None and len(g("y")) == 2:
+            y += 2000  # 09年: a year of this century written short
+        if y is None or not 1500 <= y <= 2099:
+            return None
+        mo, d = _cn_or_int(g("ym")), _cn_or_int(g("yd"))
+        if mo is not None and not 1 <= mo <= 12:
+            return None
+        date = _dates.format_date(y, mo, d)
+        return None if date is None else _fig(ctx, start, end, "date", date=date)
+    if name == "md":
+        mo, d = _cn_or_int(g("m")), _cn_or_int(g("d"))
+        if mo is None or not 1 <= mo <= 12 or (g("d") and d is None):
+            return None
+        y = _year_before(ctx, start)
+        if g("d2"):
+            # ６月１１日至１７日: one span of days, dated as precisely as both ends agree
+            mo2 = _cn_or_int(g("m2")) if g("m2") else mo
+            first, last = _dates.format_date(y, mo, d), _dates.format_date(y, mo2, _cn_or_int(g("d2")))
+            if not g("d") or first is None or last is None or last <= first:
+                return None
+            return _fig(ctx, start, end, "date", date=first[:7] if first[:7] == last[:7] else first[:4])
+        if g("msuf"):
+            d = None
+        if not g("d") and re.fullmatch(r"[一二三四五六七八九十]+", g("m")) and not g(0).endswith("份"):
+            # 一月 … 十二月 alone are often words (一月一推进); keep 一月份 and 六月十二日
+            nxt = ctx.folded[end:end + 1]
+            if nxt and _CJK_RE.match(nxt) and nxt not in "初底中末里间":
+                return None
+        date = _dates.format_date(y, mo, d)
+        return _fig(ctx, start, end, "date", date=date)
+    if name == "day":
+        d = int(g("dd"))
+        by, bm, _ = _dates.parse_iso(ctx.base)
+        return _fig(ctx, start, end, "date", date=_dates.format_date(by, bm, d) if bm is not None else None)
+    if name == "event":
+        mo, d = int(g("em")), int(g("ed"))
+        return _fig(ctx, start, end, "date", date=_dates.format_date(ctx.base_year, mo, d))
+    if name == "decade":
+        dec = int(g("dec")) if g("dec").isdigit() else None
+        date = f"{dec // 10:03d}" if dec is not None and dec >= 1000 and dec % 10 == 0 else None
+        return _fig(ctx, start, end, "date", date=date)  # 90年代: the century is not written
+    return None
+
+
+def _time_fig(ctx, m, name) -> Optional[Figure]:
+    if name == "clock":
+        return _fig(ctx, m.start(), m.end(), "time")
+    h = _cn_or_int(m.group("th"))
+    if h is None or h > 24:
+        return None
+    period = _word_before(ctx, m.start(), lexicon().periods)
+    if m.group("tu") == "点" and not period and not m.group("tm"):
+        return None  # 3点 alone is "three points" as often as "three o'clock"
+    nxt = ctx.folded[m.end():m.end() + 1]
+    if not m.group("tm") and nxt in lexicon().time_followers:
+        return None
+    if m.group("th") in ("一", "两", "二") and not period and not m.group("tm"):
+        return None  # 一时, 两点: words, not times
+    return _fig(ctx, period[1] if period else m.start(), m.end(), "time")
+
+
+def _ordinal_fig(ctx, m) -> Optional[Figure]:
+    v = _cn_or_int(m.group("on"))
+    if v is None or v <= 0:
+        return None
+    end = m.end()
+    if not m.group("os"):
+        nxt = ctx.folded[end:end + 1]
+        if nxt and _CJK_RE.match(nxt) and nxt not in "的大":
+            return None  # 第一 + a word it belongs to (第一书记, 第二代); 第一大股东 ranks
+    qual = "about" if m.group("oq") else None
+    return _fig(ctx, m.start(), end, "ordinal", value=float(v), qualifier=qual)
+
+
+def _percent_prefix_fig(ctx, m) -> Optional[Figure]:
+    n = _num(m.group("pn"))
+    if n is None or n.value is None:
+        return None
+    pre = _prefix_before(ctx, m.start())
+    qual = lexicon().prefix_quals[pre[0]] if pre else None
+    low, high = _apply_qualifier(qual, n.value, None, None)
+    return _fig(ctx, pre[1] if pre else m.start(), m.end(), "percent", value=n.value, low=low, high=high,
+                unit="%", qualifier=qual)
+
+
+def _fraction_fig(ctx, m) -> Optional[Figure]:
+    """三分之一 is 33.33 %: a share written as a fraction."""
+    den, num = _num(m.group("fd")), _num(m.group("fn"))
+    if den is None or num is None or not den.value or num.value is None or num.value > den.value:
+        return None
+    value = round(num.value / den.value * 100, 2)
+    lx = lexicon()
+    pre = _prefix_before(ctx, m.start())
+    qual = lx.prefix_quals[pre[0]] if pre else None
+    if m.group("fs"):
+        qual = lx.suffix_quals.get(m.group("fs"), qual)
+    low, high = _apply_qualifier(qual, value, None, None)
+    return _fig(ctx, pre[1] if pre else m.start(), m.end(), "percent", value=value, low=low, high=high,
+                unit="%", qualifier=qual)
+
+
+def _money_context(ctx, start: int, end: int) -> bool:
+    lx = lexicon()
+    after = ctx.folded[end:end + 8].lstrip(" ”’\"")
+    if any(after.startswith(w) for w in lx.money_after):
+        return True
+    if any(after[after.find("不等"):].startswith("不等" + w) for w in lx.money_after if "不等" in after[:3]):
+        return True
+    before = ctx.folded[max(0, start - 6):start].rstrip(" 为达约共计“\"")
+    return any(before.endswith(w) for w in lx.money_before)
+
+
+_AGO = {"年": "years", "个月": "months", "月": "months", "天": "days", "日": "days", "周": "weeks"}
+
+
+def _bare_number_fig(ctx, m, value, core, start) -> Optional[Figure]:
+    """A number with no unit: a year before a name (2022苍南县…大赛) or a
+    decimal reading (PMI ５２．８); every other bare number is dropped."""
+    s = core.strip()
+    nxt = ctx.folded[m.end("core"):m.end("core") + 1]
+    if value is None or m.group("sign") or m.group("suf"):
+        return None
+    if re.fullmatch(r"(?:19|20)\d{2}", s) and nxt and (_CJK_RE.match(nxt) or nxt in "“\"") \
+            and ctx.folded[start - 1:start] not in ("第", "-", "."):
+        return _fig(ctx, m.start("core"), m.end("core"), "date", date=s)
+    if re.fullmatch(r"\d+\.\d+", s) and not (nxt and nxt in "%‰"):
+        return _fig(ctx, m.start("core"), m.end("core"), "number", value=value)
+    return None
+
+
+def _general_fig(ctx, m) -> Optional[Figure]:
+    lx = lexicon()
+    g = m.group
+    core = g("core")
+    if any(c in core for c in numeral_table().vague):
+        return None  # 数十, 几千: no number an editor could check
+    parsed = _core_value(core)
+    if parsed is None:
+        return None
+    value, low, high, infix = parsed
+    start, end = m.start(), m.end()
+    suf, unit_w = g("suf"), g("unit")
+    is_range = value is None and low is not None and _CORE_SPLIT.search(core) is not None
+    pre = None
+    if not g("sign"):
+        frm = _word_before(ctx, start, ("从",)) if is_range else None
+        if frm:
+            start = frm[1]  # 从8500到3万: 从 belongs to the range
+        else:
+            hit = _prefix_before(ctx, start)
+            if hit:
+                pre, start = hit
+            cur = _word_before(ctx, start, ("人民币",), space=False)
+            if cur:
+                start = cur[1]
+    bare = _bare_unit(core)
+    if pre == "上" and not bare:
+        pre, start = None, m.start()
+    if bare and not (pre or infix or suf):
+        return None
+    if g("sign") and value is not None:
+        value = -value
+    unit_key = unit_w.replace("多", "").replace("余", "") if unit_w else None
+    kind, unit, factor = (lx.units.get(unit_key) if unit_w else None) or (None, None, 1.0)
+    unit_infix = bool(unit_w) and unit_key != unit_w
+    if unit_w:
+        blockers = lx.unit_blockers.get(unit_key)
+        nxt = ctx.folded[m.end("unit"):m.end("unit") + 1]
+        if blockers and nxt and nxt in blockers and not suf:
+            # 升至, 成为, 支柱: the character starts the next word, it is no unit
+            unit_w = unit_key = suf = None
+            kind, unit, factor = None, None, 1.0
+            unit_infix = False
+            end = m.end("core")
+    if unit_w == "点" and not re.match(r"[\d.,]+$", core.strip()):
+        return None  # 三点 is "three points"; Arabic 点 counts index points (2226.55点)
+    if kind == "percent" and unit_key in ("成", "折"):
+        v = value if value is not None else high
+        if v is None or v > 10 or g("sign") or ("." in core and unit_key == "成"):
+            return None
+    if kind is None:
+        if value is not None and not _MULT_TAIL.search(core.replace("多", "").replace("余", "")):
+            return None if pre else _bare_number_fig(ctx, m, value, core, start)
+        if not _money_context(ctx, start, m.end("core")):
+            return None
+        kind, unit, factor = "money", "CNY", 1.0
+        end = m.end("core")
+        suf = None
+    lone_one = _is_lone_one(core) and not (pre or infix or unit_infix or suf)
+    if lone_one and (kind == "quantity" or (kind == "count" and unit_key in lx.indefinite)):
+        return None  # 一个, 一家, 一级: the indefinite article or a grade, not a figure
+    nxt = ctx.folded[end:end + 1]
+    if kind in ("count", "quantity") and ctx.folded[start - 1:start] in ("“", "‘", '"') \
+            and re.match(r"[^”’\"]{0,6}[”’\"]", ctx.folded[end:end + 8]):
+        return None  # “六个严格”, “三支柱”: a slogan, not a count
+    if kind == "duration" and unit_key in _AGO and nxt == "前" and not suf \
+            and ctx.folded[end + 1:end + 2] not in ("后", "夕"):
+        # 两年前 is a date: the base moved back
+        if value is None or not float(value).is_integer():
+            return None
+        n = int(value)
+        kw = {"weeks": {"days": -7 * n}, "years": {"years": -n},
+              "months": {"months": -n}, "days": {"days": -n}}[_AGO[unit_key]]
+        return _fig(ctx, start, end + 1, "date", date=_dates.shift_date(ctx.base, **kw))
+    if kind == "duration" and unit_key == "月" and value is None and re.match(r"[\d\s~至到—–-]+$", core):
+        # ３－５月: a span of months of one year
+        return _fig(ctx, start, end, "date", date=_dates.format_date(ctx.base_year))
+    # Suffix qualifiers: 多/余 after a unit only for durations and quantities (3年多).
+    qual_words = []
+    if suf:
+        sw = suf.strip()
+        after = ctx.folded[m.end("suf"):m.end("suf") + 1]
+        drop = (sw in ("多", "余") and (kind not in ("duration", "quantity") or after in lx.suffix_followers)) \
+            or (sw in ("强", "弱") and kind != "percent")
+        if drop:
+            end = m.end("unit") if unit_w else m.end("core")
+        else:
+            qual_words.append(lx.suffix_quals[sw])
+    if pre:
+        qual_words.insert(0, lx.prefix_quals[pre])
+    elif not qual_words:
+        qual_words.extend(_qualifier_before(ctx, start))
+    if infix or unit_infix:
+        qual_words.append("more")
+    qual = qual_words[0] if qual_words else None
+    if factor != 1.0:
+        value = None if value is None else round(value * factor, 6)
+        low = None if low is None else round(low * factor, 6)
+        high = None if high is None else round(high * factor, 6)
+    if value is not None:
+        low, high = _apply_qualifier(qual, value, low, high)
+    obj = None
+    if kind == "count":
+        obj = _object_after(ctx.text, end) or _object_before(ctx.text, start, lx.object_links)
+    return _fig(ctx, start, end, kind, value=value, low=low, high=high, unit=unit,
+                qualifier=qual, object=obj)
+
+
+@lru_cache(maxsize=1)
+def _qualifier_lookback() -> re.Pattern:
+    words = [w for w in lexicon().prefix_quals if len(w) > 1]
+    return re.compile(rf"(?:{_alt(words)})(?:有|达|了|为)[ \t]?$")
+
+
+def _qualifier_before(ctx, start: int) -> list:
+    """至少有１１６人: a qualifier one linking word away still qualifies."""
+    m = _qualifier_lookback().search(ctx.folded, max(ctx.floor, start - 6), start)
+    if not m:
+        return []
+    word = m.group().rstrip(" \t")[:-1]
+    return [lexicon().prefix_quals[word]] if word in lexicon().prefix_quals else []
+
+
+_DATE_ALTS = frozenset(("iso", "compact", "ymd", "md", "day", "event", "decade"))
+_SKIP_ALTS = frozenset(("url", "code", "phone", "enum", "law", "gen_tag"))
+
+
+def _numeric_scan(ctx) -> list:
+    """Figures (and blocked spans, as None) found at numeral positions."""
+    gr = grammar()
+    folded = ctx.folded
+    trigger, numeric, general = gr.trigger.search, gr.numeric.match, gr.general.match
+    out = []
+    pos, n = 0, len(folded)
+    while pos < n:
+        t = trigger(folded, pos)
+        if t is None:
+            break
+        p = t.start()
+        m = numeric(folded, p)
+        if m is None:
+            pos = p + 1
+            continue
+        name = m.lastgroup[2:]
+        pos = max(m.end(), p + 1)
+        if name in _SKIP_ALTS:
+            ctx.floor = pos
+            continue
+        if name in _DATE_ALTS:
+            fig = _date_fig(ctx, m, name)
+        elif name in ("time", "clock"):
+            fig = _time_fig(ctx, m, name)
+        elif name == "ord":
+            fig = _ordinal_fig(ctx, m)
+        elif name == "pct":
+            fig = _percent_prefix_fig(ctx, m)
+        elif name == "frac":
+            fig = _fraction_fig(ctx, m)
+        else:
+            fig = _general_fig(ctx, m)
+        if fig is None and name != "gen":
+            # A date or time that turned out not to be one (3点建议, 一月一推进 …)
+            # may still be a figure of another kind starting at the same place.
+            g = general(folded, p)
+            if g is not None:
+                fig = _general_fig(ctx, g)
+                if fig is not None:
+                    pos = max(g.end(), p + 1)
+        if fig is not None:
+            if out and fig.start < out[-1].end:
+                continue
+            out.append(fig)
+        ctx.floor = pos
+    return out
+
+
+def _word_scan(ctx) -> tuple[list, list]:
+    """(date figures, blocked spans) from the words of the word scan."""
+    gr = grammar()
+    lx = lexicon()
+    folded = ctx.folded
+    figures, blocked = [], []
+    pos, n = 0, len(folded)
+    while pos < n:
+        m = gr.words.search(folded, pos)
+        if m is None:
+            break
+        start, end = m.start(), m.end()
+        word = m.group()
+        pos = end
+        if word.startswith("《"):
+            blocked.append((start, end))
+            continue
+        kind = lx.word_kinds.get(word)
+        if kind == "phrase":
+            blocked.append((start, end))
+        elif kind == "ident":
+            tail = gr.ident_tail.match(folded, end)
+            if tail:
+                blocked.append((start, tail.end()))
+                pos = tail.end()
+        elif kind == "century":
+            tail = gr.century_tail.match(folded, end)
+            if tail:
+                fig = _fig(ctx, start, tail.end(), "date", date=None)  # 上世纪五十年代: no year written
+                if fig:
+                    figures.append(fig)
+                pos = tail.end()
+        elif kind == "half":
+            if not gr.numeral_or_digit.match(folded, end):
+                fig = _fig(ctx, start, end, "date", date=_dates.format_date(ctx.base_year))
+                if fig:
+                    figures.append(fig)
+        elif kind == "holiday":
+            fig, pos = _holiday_fig(ctx, word, start, end)
+            if fig:
+                figures.append(fig)
+        elif kind == "relative":
+            fig, pos = _relative_fig(ctx, word, start, end)
+            if fig:
+                figures.append(fig)
+    return figures, blocked
+
+
+def _holiday_fig(ctx, word: str, start: int, end: int):
+    gr = grammar()
+    hol = _dates.holidays()
+    if word.endswith("节") and ctx.folded.startswith("日", end) and word[:-1] in hol:
+        word, end = word[:-1], end - 1  # 七夕节日: the holiday is 七夕
+    if hol[word].needs_context and not gr.holiday_context.match(ctx.folded, end):
+        return None, end
+    year = _year_before(ctx, start)
+    return _fig(ctx, start, end, "date", date=_dates.holiday_date(word, year)), end
+
+
+def _relative_fig(ctx, word: str, start: int, end: int):
+    gr = grammar()
+    field = _dates.relative_words()[word][0]
+    base_date = _dates.resolve_relative(word, ctx.base)
+    tail = gr.relative_tail.match(ctx.folded, end)
+    date = base_date
+    if tail:
+        mo = _cn_or_int(tail.group("rm"))
+        d = _cn_or_int(tail.group("rd") or tail.group("rd2"))
+        if field == "year" and tail.group("rh"):
+            date = _dates.holiday_date(tail.group("rh"), int(base_date[:4])) if base_date else None
+            end = tail.end()
+        elif field == "year" and tail.group("rs"):
+            end = tail.end()          # 去年同期, 今年一季度: the year
+        elif field == "year" and mo is not None:
+            date = _dates.format_date(int(base_date[:4]), mo, d) if base_date else None
+            end = tail.end()
+        elif field == "month" and d is not None and tail.group("rd2"):
+            date = _dates.format_date(int(base_date[:4]), int(base_date[5:7]), d) \
+                if base_date and len(base_date) >= 7 else None
+            end = tail.end()
+    return _fig(ctx, start, end, "date", date=date), end
+
+
+def _overlaps(spans: list, start: int, end: int) -> bool:
+    """Does [start, end) overlap any of the sorted, disjoint ``spans``?"""
+    i = bisect.bisect_right(spans, (start, float("inf"))) - 1
+    if i >= 0 and spans[i][1] > start:
+        return True
+    return i + 1 < len(spans) and spans[i + 1][0] < end
+
+
+def extract_figures(text: str, *, base_date: Optional[str] = None,
+                    exclude: Sequence[tuple[int, int]] = ()) -> list[Figure]:
+    """Figures in ``text``, sorted by start, non-overlapping.
+
+    Parameters
+    ----------
+    text : str
+        Any text; full-width digits and OCR spaces are understood, offsets
+        always index ``text`` as given (``text[f.start:f.end] == f.text``).
+    base_date : str, optional
+        ISO date (``"2022"``, ``"2012-06"``, ``"2012-06-12"``) that relative
+        dates (今年, 昨日, 12日) and holidays resolve against; without it their
+        ``date`` is null.
+    exclude : sequence of (start, end)
+        Spans (garbled runs) where no figure may start or end.
+
+    Returns
+    -------
+    list of pipeline.model.Figure
+    """
+    if not text:
+        return []
+    ctx = _Ctx(text, fold_width(text), base_date, exclude)
+    word_figures, blocked = _word_scan(ctx)
+    ctx.floor = 0
+    numeric = _numeric_scan(ctx)
+    if blocked:
+        numeric = [f for f in numeric if not _overlaps(blocked, f.start, f.end)]
+    if not word_figures:
+        return numeric
+    # Merge the two sorted lists; where a word date overlaps a numeric figure,
+    # the longer one stays (今年6月 over 6月), the word date on a tie (一季度).
+    merged = sorted([(f.start, -(f.end - f.start), 0, f) for f in word_figures]
+                    + [(f.start, -(f.end - f.start), 1, f) for f in numeric], key=lambda r: r[:3])
+    out = []
+    for _, _, _, f in merged:
+        if out and f.start < out[-1].end:
+            prev = out[-1]
+            if (f.end - f.start) > (prev.end - prev.start):
+                out[-1] = f
+            continue
+        out.append(f)
+    return out

@@ -1,0 +1,753 @@
+"""Organizations: recognition, alias resolution and typing, with no model download.
+
+How a name is found
+-------------------
+1. *Anchors.*  A regex built as a trie finds, in C, every org-name head
+   suffix (局 部 委员会 促进会 学校 医院 公司 社 队 …, ``suffixes.tsv``) and
+   every gazetteer name (新华社 证监会 欧盟 …, ``gazetteer.tsv``).  Anchors
+   must end where a jieba word ends, so 社会 or 部分 never anchor.
+2. *Leftward walk.*  From each anchor the recognizer walks left over the
+   jieba tokens with a small grammar of name shapes::
+
+       name := prefix* descriptor* head
+       prefix := place (苍南县, 美国, 县) | organization (县委, 人民政府)
+       descriptor := noun-like word (传统 文化 职业技能 培训 …)
+
+   The part-of-speech tags come from jieba's dictionary column (a dict
+   lookup), not from jieba's POS tagger, which is ~25x slower.  The walk
+   stops at punctuation, function words (由 在 和 的 …, and jieba tags p c u
+   r d m q …), at a verb unless it sits right before the head, and once it
+   is in the prefix part at anything that is not a place or an organization.
+3. *Filters.*  A name needs something proper in it — a place, an
+   organization, a name the dictionary does not know (民健, 唐风) or a
+   proper-noun tag — so generic phrases (社会组织应急救援队) are not names;
+   one counted by a numeral (56家社会组织…) is a class, not a name.
+4. *Overlaps.*  The longest candidate wins.
+
+Aliases within an article
+-------------------------
+* 县民政局 → 苍南县民政局: a leading 县/市/省/区/镇/乡 abbreviates the place
+  of that level the article names (most often, first on ties).
+* 民健社 → 苍南县民健社: a name that another name of the article extends by
+  a sub-national place only.
+* 该局 / 该中心 / 本会 → the nearest preceding organization whose name ends
+  so.  Without one the anaphor is dropped.
+* A gazetteer abbreviation resolves to its full name (央行 → 中国人民银行).
+
+:func:`resolve_organizations` applies the same rules across the corpus and
+builds the ``organizations`` table.
+"""
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections import Counter, defaultdict
+from dataclasses import dataclass, replace
+from operator import attrgetter
+from typing import Mapping, Optional, Sequence
+
+from pipeline.extract.orgs_lexicon import OrgLexicon, load_lexicon
+from pipeline.model import ORG_TYPES, Mention, Token, stable_hash
+from pipeline.segment import segment
+from pipeline.text import fold_width
+
+#: jieba tags that never occur inside an organization name
+_STOP_TAGS = frozenset({"p", "c", "u", "uj", "ul", "uz", "ud", "ug", "uv", "r", "rr", "rz",
+                        "d", "df", "dg", "m", "mq", "q", "t", "tg", "y", "e", "o", "x",
+                        "zg", "f", "ad", "z", "k", "h"})
+#: tags of words that make a name proper (not a generic phrase)
+_PROPER_TAGS = frozenset({"nr", "nrt", "nrfg", "nz", "ns", "nt", "j", "eng"})
+#: most descriptor words between a name's prefix and its head (职业技能 培训 …)
+MAX_DESCRIPTORS = 5
+#: longest organization name, in characters
+MAX_NAME_CHARS = 30
+
+
+@dataclass(slots=True)
+class _Candidate:
+    start: int
+    end: int
+    type: str
+    gazetteer: bool = False
+    anaphor_tail: str = ""  # for 该局: "局"
+
+
+# ------------------------------------------------------------------------------------------
+# token classes
+# ------------------------------------------------------------------------------------------
+
+def _tag(lex: OrgLexicon, tok: Token) -> Optional[str]:
+    return tok.pos if tok.pos is not None else lex.tags.get(tok.text)
+
+
+def _is_han(text: str) -> bool:
+    return all("\u3400" <= ch <= "\u9fff" for ch in text)
+
+
+def _is_ascii_name(text: str) -> bool:
+    return text.isascii() and text.isalnum() and text[0].isalpha()
+
+
+def _org_like(lex: OrgLexicon, word: str) -> bool:
+    """Whether ``word`` names an organization or is a bare org suffix (部, 市委)."""
+    if word in lex.gazetteer:
+        return True
+    suffix = lex.longest_suffix(word)
+    return suffix is not None and lex.suffixes[suffix][1] != "block"
+
+
+def _name_before_title(lex: OrgLexicon, head: str, tokens: list, k: int) -> bool:
+    """Whether ``head``, the part of word ``k`` before a title, ends an org name.
+
+    市委|书记, 财政部|长: a known name or one that is an org by itself.  A
+    lone suffix character (部|长) only after a word that is no org and no
+    person already: after a common noun (商务|部长, not 中联部|部长 or
+    李振成|局长, a name the dictionary does not know).
+    """
+    if head in lex.gazetteer:
+        return True
+    suffix = lex.longest_suffix(head)
+    if suffix is None or lex.suffixes[suffix][1] == "block":
+        return False
+    if lex.suffixes[suffix][1] == "standalone" or (len(head) > len(suffix) and lex.tags.get(head) == "nt"):
+        return True
+    if head == suffix and len(head) == 1 and k > 0 and tokens[k - 1].end == tokens[k].start:
+        prev = tokens[k - 1].text
+        return lex.tags.get(prev) in ("n", "vn", "nz", "ns", "j") and not _org_like(lex, prev)
+    return head == suffix and len(head) > 1   # 党组|书记, 支部|书记
+
+
+def _fold(text: str) -> str:
+    """fold_width, skipped (it costs a dict lookup a character) when nothing is full-width."""
+    return fold_width(text) if _FULLWIDTH_RE.search(text) else text
+
+
+_FULLWIDTH_RE = re.compile("[\uff01-\uff5e\u3000]")
+
+
+def _split_tokens(lex: OrgLexicon, text: str, tokens: list, gazetteer_hits: list) -> list:
+    """Split words that fuse a name with what follows or precedes it.
+
+    财政部长 -> 财政部|长, 市委书记 -> 市委|书记 (a title after the name), and
+    美国国务院 -> 美国|国务院 (a place before a known name), so a name can
+    end or begin inside what jieba took for one word.  Only the words a
+    title or a gazetteer name ends are looked at, found by regex.
+    """
+    ends = list(map(_END, tokens))
+    cuts: dict = {}   # token index -> cut offset
+    for m in lex.title_re.finditer(text):
+        k = bisect_left(ends, m.end())
+        if k < len(tokens) and ends[k] == m.end() and tokens[k].start < m.start():
+            word = tokens[k].text
+            if word not in lex.gazetteer and \
+                    _name_before_title(lex, word[:m.start() - tokens[k].start], tokens, k):
+                cuts.setdefault(k, m.start())
+    for hit_start, hit_end, name in gazetteer_hits:
+        k = bisect_left(ends, hit_end)
+        if k < len(tokens) and ends[k] == hit_end and tokens[k].start < hit_start and \
+                name in lex.gazetteer:
+            word = tokens[k].text
+            if word not in lex.gazetteer and lex.is_place(word[:hit_start - tokens[k].start]):
+                cuts.setdefault(k, hit_start)
+    if not cuts:
+        return tokens
+    out = []
+    for k, tok in enumerate(tokens):
+        cut = cuts.get(k)
+        if cut is None:
+            out.append(tok)
+        else:
+            out.append(Token(tok.start, cut, text[tok.start:cut]))
+            out.append(Token(cut, tok.end, text[cut:tok.end]))
+    return out
+
+
+def _classify(lex: OrgLexicon, tok: Token, tag: Optional[str]) -> str:
+    """One of stop, abbrev, place, org, proper, verb, adj, desc (memoized per word and tag)."""
+    key = (tok.text, tag)
+    cls = _CLASS_MEMO.get(key)
+    if cls is None:
+        if len(_CLASS_MEMO) > 200_000:
+            _CLASS_MEMO.clear()
+        cls = _CLASS_MEMO[key] = _classify_word(lex, tok.text, tag)
+    return cls
+
+
+#: word classes already worked out; the lexicon is fixed for the process
+_CLASS_MEMO: dict = {}
+
+
+def _classify_word(lex: OrgLexicon, word: str, tag: Optional[str]) -> str:
+    if _is_ascii_name(word):
+        return "proper"
+    if not _is_han(word) or word in lex.boundary_words or word in lex.blocked:
+        return "stop"
+    if len(word) == 1 and word in lex.admin_suffixes and lex.admin_suffixes[word][1]:
+        return "abbrev"
+    if len(word) == 1 and word in lex.suffixes and lex.suffixes[word][1] == "head" \
+            and tag not in ("v", "p", "c", "u", "d", "r"):
+        return "abbrev"   # 厅|党组, 站|党委, 局|机关: the body the article is about, abbreviated
+    if word in lex.gazetteer:
+        return "org"
+    suffix = lex.longest_suffix(word)
+    if suffix is not None:
+        kind, mode = lex.suffixes[suffix]
+        if mode == "standalone":
+            return "org"
+        if mode == "head" and len(word) > len(suffix) and tag == "nt":
+            return "org"
+    if tag == "nt":
+        return "org"
+    if lex.is_place(word):
+        return "place"
+    if tag in _STOP_TAGS:
+        return "stop"
+    if tag is None:
+        # a word jieba's HMM glued together: proper (民健, 唐风) unless it begins
+        # with a function character (刚出, 我同, 一是)
+        return "verb" if word[0] in lex.function_chars else "proper"
+    if tag in _PROPER_TAGS:
+        return "proper"
+    if tag.startswith("v") and tag != "vn":
+        return "verb"
+    if tag in ("a", "an", "ad"):
+        return "adj"
+    if len(word) <= 2 and word[0] in lex.function_chars:
+        return "verb"   # 两国, 对外: fine inside a name, never its first word
+    return "desc"
+
+
+# ------------------------------------------------------------------------------------------
+# recognition
+# ------------------------------------------------------------------------------------------
+
+_PREFIX_CLASSES = ("place", "org", "abbrev")
+_OPEN_QUOTES = "“「『\"'‘"
+_CLOSE_QUOTES = "”」』\"'’"
+#: words between a name and a sub-unit of it (友好|代表团, 农村|科技司)
+_SUBUNIT_CLASSES = ("desc", "adj", "proper")
+#: most words between a name and its sub-unit's head
+MAX_SUBUNIT_WORDS = 2
+#: a Chinese numeral or ordinal word (第五, 九十, 三)
+_ORDINAL_RE = re.compile(r"^第?[〇零一二三四五六七八九十百]+$")
+
+
+def _walk_left(lex: OrgLexicon, tokens: list, tags: list, first: int, *,
+               prefix_only: bool) -> tuple[int, bool, int]:
+    """Extend a name leftwards from token ``first`` (its head).
+
+    ``prefix_only``: only places and organizations may come before the head
+    (a head that is a name already: 民政局, 县委).
+
+    Returns (index of the name's first token, whether the name has something
+    proper in it, index of the token that stopped the walk or -1).
+    """
+    i = first - 1
+    start = first
+    in_prefix = prefix_only
+    n_desc = 0
+    classes = {}
+    limit = tokens[first].end - MAX_NAME_CHARS
+    while i >= 0:
+        tok = tokens[i]
+        if tok.end != tokens[i + 1].start or tok.start < limit:
+            break
+        cls = _classify(lex, tok, tags[i])
+        if cls == "stop" and i == first - 1 and not prefix_only and _ORDINAL_RE.match(tok.text):
+            cls = "desc"   # 第五|中学, 九十|中学, 三|中队: a number right before the head
+        classes[i] = cls
+        if cls == "stop":
+            break
+        if cls in _PREFIX_CLASSES:
+            if classes.get(i + 1) == "verb":
+                break   # 配合|县委|两新工委|建立|工委: a verb after a prefix ends the name
+            if cls == "place" and classes.get(i + 1) == "place":
+                break   # 衡南县|泉溪镇|…: a name keeps only the innermost of stacked places
+            in_prefix = True
+        elif in_prefix:
+            break
+        else:
+            n_desc += 1
+            if n_desc > MAX_DESCRIPTORS:
+                break
+        start = i
+        i -= 1
+    stopper = i if i >= 0 else -1
+    # Verbs do occur inside names (科技|开发|交流|中心), but words before a verb
+    # with nothing proper among them belong to the sentence, not to the name
+    # (合作项目|旨在|加强|协和…学院).
+    segment_start = start
+    for j in range(start, first):
+        cls = classes.get(j)
+        if cls == "verb":
+            if not any(classes.get(k) in ("place", "org", "abbrev", "proper")
+                       for k in range(segment_start, j)):
+                start = j + 1
+            segment_start = j + 1
+    # a name does not begin with a verb or an adjective (开展|公益助老服务中心)
+    while start < first and classes.get(start) in ("verb", "adj"):
+        start += 1
+    proper = any(classes.get(j) in ("place", "org", "abbrev", "proper") for j in range(start, first))
+    return start, proper, stopper
+
+
+def _counted(lex: OrgLexicon, tokens: list, tags, index: int) -> bool:
+    """Whether a count of bodies comes right before token ``index`` (56家|, 多个|, 16 支|)."""
+    if index <= 0:
+        return False
+    prev = tokens[index - 1].text
+    if prev[-1] not in lex.counters:
+        return False
+    if len(prev) > 1:
+        return tags[index - 1] in ("m", "mq") or prev[-2].isdigit() or prev[-2] in _NUMERAL_STEM
+    if index >= 2:
+        before = tokens[index - 2].text
+        return tags[index - 2] in ("m", "mq") or before[-1].isdigit() or before[-1] in _NUMERAL_STEM
+    return False
+
+
+#: heads of names whose stem is a numeral (五社, 十佳) are counts, not names
+_NUMERAL_STEM = frozenset("〇零一二三四五六七八九十百千万两几数多第")
+
+
+def _head_kind(lex: OrgLexicon, word: str, suffix: str, tag: Optional[str]) -> Optional[str]:
+    """How the head word (the token the suffix ends) may head a name.
+
+    Returns "name" (a name by itself: 民政局 nt, 民健社 unknown to the
+    dictionary, 智利队 a place and a suffix), "bare" (the suffix alone,
+    中心, 促进会) or None (a common word that only ends like an org: 干部,
+    格局, 加油站).
+    """
+    if len(word) <= len(suffix):
+        return "bare"
+    if word in lex.gazetteer:
+        return "name"
+    if word in lex.blocked:
+        return None
+    widest = lex.longest_suffix(word)
+    if lex.suffixes[widest][1] == "block" and (tag != "nt" or len(word) - len(widest) <= 1):
+        return None   # 干部, 新格局 (jieba tags the latter nt); not 中国羽毛|球队
+    stem = word[:-len(suffix)]
+    if all(ch in _NUMERAL_STEM or ch.isdigit() for ch in stem):
+        return None
+    if tag is None:
+        if word[0] in lex.function_chars:
+            return None
+        # 民健社 is a name; a one-character stem (引厂) is too little to tell
+        return "name" if len(stem) >= 2 else "bare"
+    stem_tag = lex.tags.get(stem)
+    if word in lex.user_words:
+        # the domain dictionary lists kinds of bodies (慈善总会, 党建联盟): a name
+        # only after a place or an organization (苍南县|慈善总会, 县委|两新工委)
+        return "weak"
+    if tag == "nt":
+        # jieba's nt column also holds generic words: a verb stem makes one (加油站),
+        # and a common-noun stem (党建联盟, 民政局) names a body only after a place
+        # or an organization (苍南县|民政局)
+        if (stem_tag or "").startswith("v"):
+            return None
+        return "weak" if stem_tag in ("n", "vn") else "name"
+    if stem in lex.gazetteer or lex.is_place(stem) or stem_tag in _PROPER_TAGS:
+        return "name"   # 智利|队, 克罗地亚|队
+    # a common noun ending like an org (科技司, 代表团): a name only right after
+    # a place or an organization (科学技术部|农村|科技司)
+    return "weak" if tag in ("n", "nz", "vn", "j") else None
+
+
+_START = attrgetter("start")
+_END = attrgetter("end")
+
+
+class _PositionIndex:
+    """Which token starts (or ends) at a character offset, by bisection.
+
+    Anchors are sparse, so looking up a few positions beats building a dict
+    over every token of the article.
+    """
+    __slots__ = ("positions",)
+
+    def __init__(self, positions: list):
+        self.positions = positions
+
+    def get(self, pos: int) -> Optional[int]:
+        i = bisect_left(self.positions, pos)
+        return i if i < len(self.positions) and self.positions[i] == pos else None
+
+    def __contains__(self, pos: int) -> bool:
+        return self.get(pos) is not None
+
+    def __getitem__(self, pos: int) -> int:
+        i = self.get(pos)
+        if i is None:
+            raise KeyError(pos)
+        return i
+
+
+class _LazyTags:
+    """jieba tags of the tokens, looked up only for the tokens a rule looks at."""
+    __slots__ = ("tokens", "table", "memo")
+
+    def __init__(self, lex: OrgLexicon, tokens: list):
+        self.tokens = tokens
+        self.table = lex.tags
+        self.memo: dict = {}
+
+    def __getitem__(self, i: int) -> Optional[str]:
+        memo = self.memo
+        if i not in memo:
+            tok = self.tokens[i]
+            memo[i] = self.table.get(tok.text) if tok.pos is None else tok.pos
+        return memo[i]
+
+
+def _candidates(lex: OrgLexicon, folded: str, tokens: list, gazetteer_hits: list) -> list[_Candidate]:
+    """Every candidate name of the (width-folded) text, overlaps included."""
+    n = len(folded)
+    starts = list(map(_START, tokens))
+    ends = list(map(_END, tokens))
+    start_index = _PositionIndex(starts)
+    end_index = _PositionIndex(ends)
+    tags = _LazyTags(lex, tokens)
+    found: list[_Candidate] = []
+    pending: list[tuple] = []   # generic heads that may be sub-units of a name before them
+
+    # --- gazetteer names --------------------------------------------------------------
+    for hit_start, hit_end, name in gazetteer_hits:
+        if name in lex.blocked or hit_start not in start_index or hit_end not in end_index:
+            continue
+        kind, _ = lex.gazetteer[name]
+        first = start_index[hit_start]
+        if first > 0 and len(tokens[first - 1].text) == 1 and \
+                (tags[first - 1] or "").startswith("nr") and \
+                tokens[first - 1].end == tokens[first].start:
+            continue   # 吴|高盛: a surname makes it a person
+        # only places may prefix a known name (美国|财政部, 中国|足协)
+        start = first
+        while start > 0 and tokens[start - 1].end == tokens[start].start and \
+                _classify(lex, tokens[start - 1], tags[start - 1]) in ("place", "abbrev"):
+            start -= 1
+        found.append(_Candidate(tokens[start].start, hit_end, kind, gazetteer=True))
+
+    # --- suffix-headed names: matched on the reversed text, so longest suffix per end ----
+    for m in lex.suffix_re.finditer(folded[::-1]):
+        end, begin = n - m.start(), n - m.end()
+        last = end_index.get(end)
+        if last is None:
+            continue
+        suffix = folded[begin:end]
+        kind, mode = lex.suffixes[suffix]
+        first = bisect_right(starts, begin) - 1
+        if first < 0 or first > last:
+            continue
+        word = tokens[last].text
+        head = _head_kind(lex, word, suffix, tags[last]) if first == last else "bare"
+        if head is None:
+            continue
+        widest = lex.longest_suffix(folded[max(0, end - lex.max_suffix_len):end])
+        if widest is not None and lex.suffixes[widest][1] == "block" and len(widest) > len(suffix) \
+                and word not in lex.gazetteer:
+            continue   # 新|格局, 全|部: a word that only ends like an org
+        prefix_only = head == "name" or mode == "standalone"
+        start_tok, proper, stopper = _walk_left(lex, tokens, tags, first, prefix_only=prefix_only)
+        if head == "weak" and (start_tok == first or _classify(lex, tokens[start_tok],
+                                                               tags[start_tok]) not in _PREFIX_CLASSES):
+            pending.append((first, end, kind))
+            continue
+        quoted = (start_tok < first and tokens[start_tok].start > 0 and end < n
+                  and folded[tokens[start_tok].start - 1] in _OPEN_QUOTES
+                  and folded[end] in _CLOSE_QUOTES)
+        if head == "bare" and mode != "standalone" and (start_tok == first or not proper) \
+                and not quoted:
+            # a bare or generic head: 中心, 社会组织应急救援队 (but “防汛救灾领导小组”, in
+            # quotation marks, is set off as a name); after 该/本 it is an anaphor
+            if stopper >= 0 and tokens[stopper].text in lex.determiners and \
+                    tokens[stopper].end == tokens[stopper + 1].start:
+                found.append(_Candidate(tokens[stopper].start, end, kind,
+                                        anaphor_tail=folded[tokens[stopper + 1].start:end]))
+            else:
+                pending.append((first, end, kind))
+            continue
+        if _counted(lex, tokens, tags, start_tok):
+            continue
+        found.append(_Candidate(tokens[start_tok].start, end, kind))
+
+    # --- sub-units: a generic unit right after a name is part of it ------------------
+    # (中国共产党|友好|代表团, 科学技术部|农村|科技司, 东丰县第五中学|教导处)
+    if pending:
+        name_ending_at: dict = {}
+        for cand in found:
+            if not cand.anaphor_tail and (cand.end not in name_ending_at or
+                                          name_ending_at[cand.end].start > cand.start):
+                name_ending_at[cand.end] = cand
+        for first, end, kind in pending:
+            for j in range(first, max(first - MAX_SUBUNIT_WORDS, 0) - 1, -1):
+                if j < first and (tokens[j].end != tokens[j + 1].start or
+                                  _classify(lex, tokens[j], tags[j]) not in _SUBUNIT_CLASSES):
+                    break
+                outer = name_ending_at.get(tokens[j].start)
+                if outer is not None and (j == 0 or tokens[j - 1].end == tokens[j].start):
+                    found.append(_Candidate(outer.start, end, kind))
+                    break
+
+    # --- names in book-title marks: 《新闻报》, 美国《科学》杂志 -----------------------------
+    for m in _TITLE_MARK_RE.finditer(folded):
+        inner, after = m.group(1), m.group(2)
+        if after and m.end() not in end_index:
+            # 《今日美国》报道: the 报 begins the next word; the title itself is
+            # a publication when a reporting verb follows
+            after = ""
+            if lex.media_cue_re.match(folded, m.end(1) + 1):
+                found.append(_Candidate(m.start(1), m.end(1), "media"))
+                continue
+        if after:
+            start = m.start()
+            i = start_index.get(start)
+            while i is not None and i > 0 and tokens[i - 1].end == tokens[i].start and \
+                    _classify(lex, tokens[i - 1], tags[i - 1]) == "place":
+                i -= 1
+                start = tokens[i].start
+            found.append(_Candidate(start, m.end(), "media"))
+        else:
+            suffix = lex.longest_suffix(inner)
+            if suffix is not None and lex.suffixes[suffix][0] == "media" and len(inner) > len(suffix):
+                found.append(_Candidate(m.start(1), m.end(1), "media"))
+
+    # --- anaphors spelled as one word (该局, 本院) ---------------------------------------
+    for m in lex.anaphor_re.finditer(folded):
+        if m.start() in start_index and m.end() in end_index:
+            found.append(_Candidate(m.start(), m.end(), "other",
+                                    anaphor_tail=folded[m.start() + 1:m.end()]))
+    return found
+
+
+#: 《name》 optionally followed by what kind of publication it is
+_TITLE_MARK_RE = re.compile(r"《([^《》\s]{1,20})》(杂志|周刊|月刊|画报|日报|报)?")
+
+
+def _select(candidates: list[_Candidate], exclude: Sequence[tuple[int, int]]) -> list[_Candidate]:
+    """Non-overlapping candidates, longest first; none overlapping ``exclude``."""
+    taken: list[tuple[int, int]] = [(a, b) for a, b in exclude if b > a]
+    chosen = []
+    ordered = sorted(candidates, key=lambda c: (-(c.end - c.start), c.anaphor_tail != "",
+                                                not c.gazetteer, c.start))
+    for cand in ordered:
+        if any(cand.start < b and a < cand.end for a, b in taken):
+            continue
+        taken.append((cand.start, cand.end))
+        chosen.append(cand)
+    chosen.sort(key=lambda c: c.start)
+    return chosen
+
+
+def _name_type(lex: OrgLexicon, name: str, fallback: str) -> str:
+    if name in lex.gazetteer:
+        return lex.gazetteer[name][0]
+    suffix = lex.longest_suffix(name)
+    if suffix is not None and lex.suffixes[suffix][0] in ORG_TYPES:
+        return lex.suffixes[suffix][0]
+    return fallback if fallback in ORG_TYPES else "other"
+
+
+# ------------------------------------------------------------------------------------------
+# aliases within one article
+# ------------------------------------------------------------------------------------------
+
+def _article_places(lex: OrgLexicon, tokens: list, level_char: str) -> list[str]:
+    """Places of the article ending with ``level_char`` (苍南县 for 县), most named first."""
+    counts: Counter = Counter()
+    first_seen: dict = {}
+    for i, tok in enumerate(tokens):
+        word = tok.text
+        if len(word) > 1 and word.endswith(level_char) and lex.is_place(word):
+            counts[word] += 1
+            first_seen.setdefault(word, i)
+    return sorted(counts, key=lambda w: (-counts[w], first_seen[w]))
+
+
+def expand_abbreviated_place(lex: OrgLexicon, name: str, places: Sequence[str],
+                             known: Sequence[str] = ()) -> Optional[str]:
+    """县民政局 -> 苍南县民政局, given the places (苍南县) an article names.
+
+    A name already known in full (``known``) wins over the most named place.
+    """
+    if len(name) < 2 or name[0] not in lex.admin_suffixes or not lex.admin_suffixes[name[0]][1]:
+        return None
+    fulls = [p[:-1] + name for p in places]
+    for full in fulls:
+        if full in known:
+            return full
+    return fulls[0] if fulls else None
+
+
+def _short_form_target(lex: OrgLexicon, name: str, names: Sequence[str]) -> Optional[str]:
+    """The one longer name that is ``name`` behind a sub-national place (苍南县|民健社)."""
+    if name in lex.gazetteer:
+        return None   # 财政部 is the national body, not 美国财政部
+    targets = set()
+    for other in names:
+        if other != name and other.endswith(name):
+            prefix = other[:-len(name)]
+            if lex.is_place_chain(prefix) and lex.place_level(prefix) != "country":
+                targets.add(other)
+    return targets.pop() if len(targets) == 1 else None
+
+
+def _resolve_article(lex: OrgLexicon, text: str, tokens: list,
+                     chosen: list[_Candidate]) -> list[Mention]:
+    mentions: list[Mention] = []
+    names = [text[c.start:c.end] for c in chosen if not c.anaphor_tail]
+    canon_of: dict = {}
+    place_cache: dict = {}
+    for name in dict.fromkeys(names):
+        if name in lex.gazetteer:
+            canon_of[name] = lex.gazetteer[name][1]
+            continue
+        if "《" in name:
+            canon_of[name] = name.replace("《", "").replace("》", "")   # 美国时代周刊
+            continue
+        head = name[0]
+        if head in lex.admin_suffixes and lex.admin_suffixes[head][1] and len(name) > 1:
+            if head not in place_cache:
+                place_cache[head] = _article_places(lex, tokens, head)
+            full = expand_abbreviated_place(lex, name, place_cache[head], known=names)
+            if full:
+                canon_of[name] = full
+                continue
+        canon_of[name] = name
+    for name in list(canon_of):
+        if canon_of[name] == name:
+            target = _short_form_target(lex, name, list(canon_of.values()))
+            if target:
+                canon_of[name] = target
+    for cand in chosen:
+        surface = text[cand.start:cand.end]
+        if cand.anaphor_tail:
+            antecedent = next((m for m in reversed(mentions)
+                               if m.canonical.endswith(cand.anaphor_tail)
+                               and m.canonical != cand.anaphor_tail), None)
+            if antecedent is None:
+                continue
+            mentions.append(Mention(cand.start, cand.end, surface, antecedent.canonical,
+                                    antecedent.type))
+            continue
+        canonical = canon_of[surface]
+        mentions.append(Mention(cand.start, cand.end, surface, canonical,
+                                _name_type(lex, canonical, cand.type)))
+    return mentions
+
+
+def extract_orgs(text: str, *, tokens: list[Token] | None = None,
+                 exclude: Sequence[tuple[int, int]] = ()) -> list[Mention]:
+    """Organization mentions in one article.
+
+    Parameters
+    ----------
+    text : str
+        The article text; every offset refers to it.
+    tokens : list of Token, optional
+        jieba tokens of ``text`` if the caller has them (``pipeline.segment``);
+        segmented here otherwise.
+    exclude : sequence of (start, end)
+        Spans no mention may overlap (garbled runs, say).
+
+    Returns
+    -------
+    list of Mention
+        Sorted by start, non-overlapping, ``text[m.start:m.end] == m.text``.
+        ``canonical`` is resolved within the article (县民政局 -> 苍南县民政局
+        when the article names 苍南县; 该局 -> the nearest preceding 局) and
+        ``type`` is one of ``pipeline.model.ORG_TYPES``.
+    """
+    if not text:
+        return []
+    lex = load_lexicon()
+    if tokens is None:
+        tokens = segment(text)
+    if not tokens:
+        return []
+    if tokens[0].start < 0 or tokens[-1].end > len(text):
+        # tokens of another text: keep only those that fit, never crash
+        tokens = [t for t in tokens if 0 <= t.start < t.end <= len(text)]
+        if not tokens:
+            return []
+    folded = _fold(text)
+    gazetteer_hits = [(m.start(), m.end(), m.group()) for m in lex.gazetteer_re.finditer(folded)]
+    tokens = _split_tokens(lex, folded, tokens, gazetteer_hits)
+    chosen = _select(_candidates(lex, folded, tokens, gazetteer_hits), exclude)
+    return _resolve_article(lex, text, tokens, chosen)
+
+
+# ------------------------------------------------------------------------------------------
+# the corpus
+# ------------------------------------------------------------------------------------------
+
+def org_id(canonical: str) -> str:
+    """Stable id of an organization: a hash of its canonical name."""
+    return "org" + stable_hash(canonical, length=12)
+
+
+def resolve_organizations(mentions: Mapping[str, list[Mention]]
+                          ) -> tuple[list[dict], dict[str, list[Mention]]]:
+    """Corpus-level alias resolution over ``{article_id: mentions}``.
+
+    A canonical name that another canonical name of the corpus extends by a
+    sub-national place only, and no other does, becomes that name (民健社 ->
+    苍南县民健社); so does one with an abbreviated place (县民政局) that
+    exactly one full name of the corpus expands.
+
+    Returns
+    -------
+    organizations : list of dict
+        org_id, canonical, type (most frequent among its mentions), aliases
+        (sorted surface forms), n_mentions, n_articles; sorted by n_mentions
+        descending, then canonical.
+    mentions : dict of str to list of Mention
+        The input, re-canonicalized and re-typed; same keys, same order.
+    """
+    lex = load_lexicon()
+    counts: Counter = Counter(m.canonical for ms in mentions.values() for m in ms)
+    names = sorted(counts)
+    mapping: dict = {}
+    for name in names:
+        target = _short_form_target(lex, name, names)
+        if target is None and name[:1] in lex.admin_suffixes and lex.admin_suffixes[name[0]][1]:
+            fulls = sorted({other for other in names if other != name and other.endswith(name[1:])
+                            and len(other) > len(name)
+                            and lex.is_place_chain(other[:len(other) - len(name) + 1])})
+            target = fulls[0] if len(fulls) == 1 else None
+        if target is not None:
+            mapping[name] = target
+
+    def final(name: str) -> str:
+        seen = set()
+        while name in mapping and name not in seen:
+            seen.add(name)
+            name = mapping[name]
+        return name
+
+    types: dict = defaultdict(Counter)
+    aliases: dict = defaultdict(set)
+    n_mentions: Counter = Counter()
+    articles: dict = defaultdict(set)
+    for article_id in sorted(mentions):
+        for m in mentions[article_id]:
+            canonical = final(m.canonical)
+            types[canonical][m.type] += 1
+            aliases[canonical].add(m.text)
+            n_mentions[canonical] += 1
+            articles[canonical].add(article_id)
+    org_type = {c: min(t, key=lambda k: (-t[k], ORG_TYPES.index(k) if k in ORG_TYPES else 99))
+                for c, t in types.items()}
+    organizations = [{
+        "org_id": org_id(c),
+        "canonical": c,
+        "type": org_type[c],
+        "aliases": sorted(aliases[c]),
+        "n_mentions": n_mentions[c],
+        "n_articles": len(articles[c]),
+    } for c in n_mentions]
+    organizations.sort(key=lambda o: (-o["n_mentions"], o["canonical"]))
+    resolved = {article_id: [replace(m, canonical=final(m.canonical),
+                                     type=org_type[final(m.canonical)]) for m in ms]
+                for article_id, ms in mentions.items()}
+    return organizations, resolved

@@ -1,0 +1,364 @@
+"""The data the organization recognizer reads: gazetteers, suffixes, places, tags.
+
+Everything here is loaded once per process from data files under
+``pipeline/data/orgs/`` (or the folder ``[orgs] data_dir`` of the config
+names) plus jieba's own dictionary, whose part-of-speech column tells the
+recognizer which words are places (ns), names (nr, nz), organizations (nt)
+or function words (p, c, u, ...) without running jieba's much slower
+POS tagger.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Mapping, Optional
+
+import jieba
+
+from pipeline.config import DATA_DIR, load_config
+from pipeline.model import ORG_TYPES
+
+#: a suffix table line's third column
+SUFFIX_MODES = ("head", "standalone", "block")
+#: place levels of places.tsv and admin_suffixes.tsv
+PLACE_LEVELS = ("country", "province", "city", "county", "district", "town", "village", "region")
+
+
+class OrgDataError(ValueError):
+    """A data file of the organization recognizer is malformed."""
+
+
+@dataclass(frozen=True)
+class OrgLexicon:
+    """Everything the organization recognizer looks words up in.
+
+    Attributes
+    ----------
+    tags : mapping of str to str
+        jieba part-of-speech tag of every dictionary word (user dictionary
+        included); a word missing here is out of vocabulary.
+    user_words : frozenset of str
+        Words of the domain (user) dictionary: kinds of bodies (慈善总会,
+        党建联盟), not names of bodies, even when tagged nt.
+    gazetteer : mapping of str to (type, canonical)
+        Well-known organizations; ``canonical`` is the full name an
+        abbreviation stands for (央行 -> 中国人民银行), else the name itself.
+    blocked : frozenset of str
+        Names that look like organizations but are not (gazetteer type ``-``).
+    suffixes : mapping of str to (type, mode)
+        Head suffixes of organization names; ``mode`` is one of SUFFIX_MODES.
+    places : mapping of str to str
+        Place names with their level.
+    admin_suffixes : mapping of str to (level, abbreviates)
+        Suffixes that make a place name by shape (苍南县, 灵溪镇).
+    not_places : frozenset of str
+        Words shaped like places that are not (城市, 小区, 全县).
+    boundary_words : frozenset of str
+        Words an organization name never begins with or contains.
+    determiners : frozenset of str
+        Anaphoric determiners (该, 本): 该局 refers back to an organization.
+    titles : tuple of str
+        Titles that follow a name (长 书记 主任), longest first.
+    function_chars : frozenset of str
+        Characters no name begins with (的 是 我 一).
+    counters : frozenset of str
+        Characters that end a count of organizations (家 个 支).
+    media_cues : tuple of str
+        Words after a publication's title that show it is one (报道 发表).
+    """
+    tags: Mapping[str, str]
+    user_words: frozenset
+    gazetteer: Mapping[str, tuple]
+    blocked: frozenset
+    suffixes: Mapping[str, tuple]
+    places: Mapping[str, str]
+    admin_suffixes: Mapping[str, tuple]
+    not_places: frozenset
+    boundary_words: frozenset
+    determiners: frozenset
+    titles: tuple
+    function_chars: frozenset
+    counters: frozenset
+    media_cues: tuple
+
+    # --- compiled patterns, built once -------------------------------------------------
+    @property
+    def suffix_re(self) -> re.Pattern:
+        """Org suffixes (block entries left out) spelled backwards.
+
+        Matched against the reversed text, so at every end position the
+        longest suffix wins and a shorter word ending inside a longer one
+        (政局 inside 民政局) cannot hide it.
+        """
+        return _compiled(self, "suffix")
+
+    def blocked_word(self, word: str) -> bool:
+        """Whether ``word`` ends in a block entry rather than an org suffix (干部, 格局)."""
+        suffix = self.longest_suffix(word)
+        return suffix is not None and self.suffixes[suffix][1] == "block"
+
+    @property
+    def gazetteer_re(self) -> re.Pattern:
+        return _compiled(self, "gazetteer")
+
+    @property
+    def anaphor_re(self) -> re.Pattern:
+        return _compiled(self, "anaphor")
+
+    @property
+    def media_cue_re(self) -> re.Pattern:
+        """A reporting verb after a title in book-title marks (报道, 发表)."""
+        return _cached(self, "media_cue_re", lambda: re.compile(trie_pattern(self.media_cues)))
+
+    @property
+    def title_re(self) -> re.Pattern:
+        """Any title (长 书记 主任 …)."""
+        return _cached(self, "title_re", lambda: re.compile(trie_pattern(self.titles)))
+
+    @property
+    def max_suffix_len(self) -> int:
+        """Length of the longest entry of the suffix table."""
+        return _max_len(self)
+
+    def longest_suffix(self, text: str) -> Optional[str]:
+        """The longest org suffix (block entries included) ``text`` ends with."""
+        for n in range(min(len(text), _max_len(self)), 0, -1):
+            if text[-n:] in self.suffixes:
+                return text[-n:]
+        return None
+
+    def is_place(self, text: str) -> bool:
+        """Whether ``text`` is a place name: listed, tagged ns, or shaped like one."""
+        memo = _cached(self, "place_memo", dict)
+        known = memo.get(text)
+        if known is None:
+            if len(memo) > 200_000:
+                memo.clear()
+            known = memo[text] = self._is_place(text)
+        return known
+
+    def _is_place(self, text: str) -> bool:
+        if not text or text in self.not_places:
+            return False
+        if text in self.places:
+            return True
+        tag = self.tags.get(text)
+        if tag == "ns":
+            return True
+        for suffix in self.admin_suffixes:
+            if len(text) > len(suffix) and text.endswith(suffix) and _HAN_ONLY.match(text):
+                stem = text[:-len(suffix)]
+                # 灵溪镇, 苍南县: a stem of two to four characters that is itself no
+                # function word; "全县" and "我市" are ruled out by not_places.
+                if 1 < len(stem) <= 4 and stem not in self.boundary_words and \
+                        (tag is None or tag in ("ns", "n", "nz", "nr", "nrt")):
+                    return True
+                if len(stem) == 1 and stem in self.places:
+                    return True
+        return False
+
+    def place_level(self, text: str) -> Optional[str]:
+        """The administrative level of the place ``text`` (None if not a place)."""
+        if text in self.places:
+            return self.places[text]
+        for suffix in sorted(self.admin_suffixes, key=len, reverse=True):
+            if text.endswith(suffix) and len(text) > len(suffix):
+                return self.admin_suffixes[suffix][0]
+        return "region" if self.is_place(text) else None
+
+    def is_place_chain(self, text: str) -> bool:
+        """Whether ``text`` is one or more places in a row (浙江省温州市苍南县)."""
+        if not text:
+            return False
+        if self.is_place(text):
+            return True
+        # split greedily at admin suffixes: 浙江省|温州市|苍南县
+        for m in _ADMIN_SPLIT_RE.finditer(text):
+            head, tail = text[:m.end()], text[m.end():]
+            if tail and self.is_place(head) and self.is_place_chain(tail):
+                return True
+        return False
+
+
+_HAN_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
+_ADMIN_SPLIT_RE = re.compile(r"(?:省|市|县|区|镇|乡|州|旗|街道)")
+_PATTERNS: dict = {}
+
+
+def _cached(lex: OrgLexicon, key: str, build):
+    full = (id(lex), key)
+    if full not in _PATTERNS:
+        _PATTERNS[full] = build()
+    return _PATTERNS[full]
+
+
+def _max_len(lex: OrgLexicon) -> int:
+    key = (id(lex), "maxlen")
+    if key not in _PATTERNS:
+        _PATTERNS[key] = max((len(s) for s in lex.suffixes), default=1)
+    return _PATTERNS[key]
+
+
+def _compiled(lex: OrgLexicon, which: str) -> re.Pattern:
+    key = (id(lex), which)
+    if key not in _PATTERNS:
+        if which == "suffix":
+            pattern = trie_pattern(s[::-1] for s, (_, mode) in lex.suffixes.items()
+                                   if mode != "block")
+        elif which == "gazetteer":
+            pattern = trie_pattern(list(lex.gazetteer) + list(lex.blocked))
+        else:
+            heads = [s for s, (_, mode) in lex.suffixes.items() if mode != "block"]
+            heads += ["会", "院", "校", "所", "行", "组织", "单位"]
+            pattern = "(?:%s)%s" % ("|".join(sorted(map(re.escape, lex.determiners))),
+                                    trie_pattern(heads))
+        _PATTERNS[key] = re.compile(pattern)
+    return _PATTERNS[key]
+
+
+def trie_pattern(words: Iterable[str]) -> str:
+    """A regular expression matching any of ``words``, longest first, as a trie.
+
+    A flat alternation of thousands of names makes the regex engine try each
+    one at every position; nesting them by shared prefix lets it branch on
+    one character at a time, so matching stays linear in the text.
+    """
+    trie: dict = {}
+    for word in words:
+        if not word:
+            continue
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = True
+
+    def build(node: dict) -> str:
+        ends_here = "" in node
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if ends_here:
+            # greedy optional group: the longer word is tried first
+            return "(?:" + body + ")?"
+        return body
+
+    if not trie:
+        return "(?!)"
+    return build(trie)
+
+
+# ------------------------------------------------------------------------------------------
+# loading
+# ------------------------------------------------------------------------------------------
+
+def _rows(path: Path, *, min_cols: int, max_cols: int) -> list[list[str]]:
+    """Tab-separated rows of a data file, comments (#) and blank lines skipped."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise OrgDataError(f"{path}: organization data file not found") from None
+    except UnicodeDecodeError as exc:
+        raise OrgDataError(f"{path}: not UTF-8 ({exc})") from None
+    rows = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        cols = [c.strip() for c in line.split("\t")]
+        while cols and cols[-1] == "":
+            cols.pop()
+        if not (min_cols <= len(cols) <= max_cols) or not cols[0]:
+            raise OrgDataError(f"{path}:{n}: expected {min_cols}-{max_cols} tab-separated "
+                               f"columns, got {line!r}")
+        rows.append(cols)
+    return rows
+
+
+def _words(path: Path) -> frozenset:
+    return frozenset(row[0] for row in _rows(path, min_cols=1, max_cols=1))
+
+
+def _jieba_tags(user_dictionary: Optional[Path]) -> tuple[dict, frozenset]:
+    """word -> POS tag from jieba's dictionary, then the user dictionary; and
+    the words of the user dictionary."""
+    tags: dict = {}
+    user_words = set()
+    with jieba.get_dict_file() as fh:
+        for raw in fh:
+            parts = raw.decode("utf-8").split()
+            if len(parts) >= 3:
+                tags[parts[0]] = parts[2]
+            elif parts:
+                tags[parts[0]] = "x"
+    if user_dictionary and user_dictionary.exists():
+        for raw in user_dictionary.read_text(encoding="utf-8").splitlines():
+            parts = raw.split()
+            if not parts or parts[0].startswith("#"):
+                continue
+            tag = parts[-1] if len(parts) >= 2 and not parts[-1].isdigit() else "n"
+            tags[parts[0]] = tag
+            user_words.add(parts[0])
+    return tags, frozenset(user_words)
+
+
+def data_dir() -> Path:
+    """The folder of the organization data files (config ``[orgs] data_dir``)."""
+    return load_config().path("orgs", "data_dir") or (DATA_DIR / "orgs")
+
+
+@lru_cache(maxsize=4)
+def load_lexicon(folder: Optional[str] = None) -> OrgLexicon:
+    """Read the organization data files in ``folder`` (default :func:`data_dir`).
+
+    Raises
+    ------
+    OrgDataError
+        When a file is missing or a line is malformed; the message names the
+        file and line.
+    """
+    base = Path(folder) if folder else data_dir()
+    gazetteer: dict = {}
+    blocked = set()
+    for row in _rows(base / "gazetteer.tsv", min_cols=2, max_cols=3):
+        name, kind = row[0], row[1]
+        if kind == "-":
+            blocked.add(name)
+            continue
+        if kind not in ORG_TYPES:
+            raise OrgDataError(f"{base / 'gazetteer.tsv'}: {name!r} has unknown type {kind!r}")
+        gazetteer.setdefault(name, (kind, row[2] if len(row) > 2 else name))
+    suffixes: dict = {}
+    for suffix, kind, mode in _rows(base / "suffixes.tsv", min_cols=3, max_cols=3):
+        if mode not in SUFFIX_MODES or (kind not in ORG_TYPES and kind != "-"):
+            raise OrgDataError(f"{base / 'suffixes.tsv'}: bad line for {suffix!r}: "
+                               f"type {kind!r}, mode {mode!r}")
+        suffixes.setdefault(suffix, (kind, mode))
+    places: dict = {}
+    for name, level in _rows(base / "places.tsv", min_cols=2, max_cols=2):
+        if level not in PLACE_LEVELS:
+            raise OrgDataError(f"{base / 'places.tsv'}: {name!r} has unknown level {level!r}")
+        places.setdefault(name, level)
+    admin: dict = {}
+    for suffix, level, abbreviates in _rows(base / "admin_suffixes.tsv", min_cols=3, max_cols=3):
+        if level not in PLACE_LEVELS or abbreviates not in ("yes", "no"):
+            raise OrgDataError(f"{base / 'admin_suffixes.tsv'}: bad line for {suffix!r}")
+        admin[suffix] = (level, abbreviates == "yes")
+    tags, user_words = _jieba_tags(load_config().path("segment", "user_dictionary"))
+    return OrgLexicon(
+        tags=tags,
+        user_words=user_words,
+        gazetteer=gazetteer,
+        blocked=frozenset(blocked),
+        suffixes=suffixes,
+        places=places,
+        admin_suffixes=admin,
+        not_places=_words(base / "not_places.txt"),
+        boundary_words=_words(base / "boundary_words.txt"),
+        determiners=_words(base / "anaphora.tsv"),
+        titles=tuple(sorted(_words(base / "titles.txt"), key=lambda t: (-len(t), t))),
+        function_chars=frozenset(ch for word in _words(base / "function_chars.txt") for ch in word),
+        counters=frozenset(ch for word in _words(base / "counters.txt") for ch in word),
+        media_cues=tuple(sorted(_words(base / "media_cues.txt"))),
+    )

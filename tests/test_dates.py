@@ -1,0 +1,86 @@
+"""Base dates, relative dates and holidays."""
+import pytest
+
+from pipeline.extract import dates
+from pipeline.extract.dates import (dateline_date, format_date, holiday_date, infer_year, parse_iso,
+                                    resolve_base_date, resolve_relative, shift_date)
+from pipeline.model import Article
+
+
+def _article(text, **kw):
+    return Article(article_id="a", doc_id="d", seq=0, text=text, **kw)
+
+
+def test_parse_and_format_iso():
+    assert parse_iso("2012-06-12") == (2012, 6, 12)
+    assert parse_iso("2022") == (2022, None, None)
+    assert parse_iso("2012-13-01") == (2012, None, None)
+    assert parse_iso("garbage") == (None, None, None)
+    assert format_date(2012, 6) == "2012-06"
+    assert format_date(2012, 2, 30) is None
+
+
+@pytest.mark.parametrize("word, base, expected", [
+    ("今年", "2022", "2022"), ("去年", "2012-06-12", "2011"), ("前年", "2012", "2010"),
+    ("明年", "2012", "2013"), ("今天", "2012-06-12", "2012-06-12"), ("昨日", "2012-06-01", "2012-05-31"),
+    ("前日", "2012-06-07", "2012-06-05"), ("本月", "2012-06-12", "2012-06"), ("上月", "2012-01-05", "2011-12"),
+    ("今天", "2022", "2022"), ("昨天", "2022", None), ("本月", "2022", None), ("今年", None, None),
+    ("上周", "2012-06-04", "2012-05"), ("本周", "2012-06-12", "2012-06"),
+])
+def test_relative_words(word, base, expected):
+    assert resolve_relative(word, base) == expected
+
+
+@pytest.mark.parametrize("name, year, expected", [
+    ("七夕", 2022, "2022-08-04"),      # lunar 7/7
+    ("春节", 2012, "2012-01-23"),      # lunar 1/1
+    ("中秋", 2022, "2022-09-10"),      # lunar 8/15
+    ("除夕", 2022, "2022-01-31"),      # the day before the lunar new year
+    ("国庆", 2022, "2022-10-01"),
+    ("元旦", 2012, "2012-01-01"),
+    ("清明", 2012, "2012-04-04"),
+    ("七夕", None, None),
+])
+def test_holidays(name, year, expected):
+    assert holiday_date(name, year) == expected
+
+
+def test_shift_date():
+    assert shift_date("2012-06-12", years=-2) == "2010"
+    assert shift_date("2012-06-12", days=-15) == "2012-05-28"
+    assert shift_date("2012", days=-3) is None
+
+
+def test_infer_year_takes_the_most_named_year():
+    assert infer_year("２０１２年缉枪，２００９年１１月以来，2012年度") == 2012
+    assert infer_year("没有年份") is None
+    assert infer_year("80年代") is None
+
+
+def test_dateline():
+    assert dateline_date("新华网仰光６月１２日电 记者", year=2012) == "2012-06-12"
+    assert dateline_date("中广网唐山６月１２日消息（记者汤一亮）", year=2012) == "2012-06-12"
+    assert dateline_date("正文里６月１２日电", year=None) is None  # no year known
+    assert dateline_date("今天天气很好") is None
+
+
+def test_resolve_base_date_order():
+    # 1. the article's own date wins
+    assert resolve_base_date(_article("新华网仰光６月１２日电", date="2013-01-02", date_source="record"),
+                             default="2020") == ("2013-01-02", "record")
+    assert resolve_base_date(_article("x", date="2013-01-02")) == ("2013-01-02", "document")
+    # 2. a dateline, completed with the default's year or the text's
+    assert resolve_base_date(_article("新华网仰光６月１２日电　据报道"), default="2012") == ("2012-06-12", "dateline")
+    assert resolve_base_date(_article("新华网仰光６月１２日电　２０１２年起")) == ("2012-06-12", "dateline")
+    # 3. the run's --base-date
+    assert resolve_base_date(_article("今年七夕期间"), default="2022") == ("2022", "base-date")
+    # 4. the year most absolute dates name
+    assert resolve_base_date(_article("2008年开始，2022年度，2022年")) == ("2022", "inferred")
+    # 5. nothing
+    assert resolve_base_date(_article("今年七夕期间")) == (None, None)
+
+
+def test_holiday_table_is_data():
+    h = dates.holidays()
+    assert h["七夕"].calendar == "lunar" and (h["七夕"].month, h["七夕"].day) == (7, 7)
+    assert h["国庆"].needs_context and not h["国庆节"].needs_context

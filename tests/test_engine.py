@@ -1,0 +1,72 @@
+"""Engines: results in input order whatever the number of workers or the engine."""
+import os
+
+import pandas as pd
+import pytest
+
+from pipeline.engine import Engine, available_cores
+
+
+def _square_with_pid(x):
+    return x * x, os.getpid()
+
+
+def test_serial_and_process_engines_give_results_in_input_order():
+    items = list(range(200))
+    with Engine("local", workers=1) as one:
+        serial = [r for r, _ in one.map(_square_with_pid, iter(items))]
+    with Engine("local", workers=2, chunk_size=3, in_flight=2) as two:
+        results = list(two.map(_square_with_pid, iter(items)))
+    assert serial == [r for r, _ in results] == [x * x for x in items]
+    assert {pid for _, pid in results} - {os.getpid()}, "work ran in worker processes"
+
+
+def test_engine_pulls_a_bounded_number_of_items_ahead():
+    pulled = []
+
+    def source():
+        for i in range(1000):
+            pulled.append(i)
+            yield i
+
+    with Engine("local", workers=2, chunk_size=4, in_flight=3) as eng:
+        stream = eng.map(_square_with_pid, source())
+        next(stream)
+        # three chunks in flight, plus the chunk being filled
+        assert len(pulled) <= 4 * 4
+        assert sum(1 for _ in stream) == 999
+
+
+def test_bad_engine_settings_are_refused():
+    with pytest.raises(ValueError, match="engine"):
+        Engine("spark")
+    with pytest.raises(ValueError, match="workers"):
+        Engine("local", workers=0)
+    assert available_cores() >= 1
+
+
+def _tables(inputs, engine, workers):
+    from pipeline.cache import AnalysisCache
+    from pipeline.config import load_config
+    from pipeline.ingest import read_documents
+    from pipeline.runner import analyze_stream, build_tables
+
+    config = load_config()
+    documents = list(read_documents(inputs, config=config))
+    articles = [a for d in documents for a in d.articles]
+    with Engine(engine, workers=workers) as eng:
+        analyses = list(analyze_stream(iter(articles), engine=eng,
+                                       cache=AnalysisCache(None, context="test"),
+                                       base_date="2022-08-15", themes_path=None))
+    return build_tables(documents, analyses, config=config)[0]
+
+
+def test_dask_local_cluster_with_two_workers_writes_the_local_engines_tables():
+    from tests.conftest import SEEDS, SOGOU, require
+    inputs = [str(SEEDS), str(require(SOGOU))]
+    local = _tables(inputs, "local", 1)
+    dask = _tables(inputs, "dask", 2)
+    assert set(local) == set(dask)
+    for name in local:
+        pd.testing.assert_frame_equal(local[name], dask[name], obj=name)
+    assert len(local["figures"]) > 100

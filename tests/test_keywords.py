@@ -1,0 +1,149 @@
+"""Keywords: candidate terms per article and corpus-level TF-IDF (issue 6)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pipeline.extract.keywords import (corpus_keywords, is_numeral, keyword_terms,
+                                       load_stopwords)
+from pipeline.model import Token
+from pipeline.segment import segment
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "seeds" / "000_4164016ad59407c4.txt"
+
+#: first and last printed line of each article body of the seed page
+SEED_BODIES = {
+    "推进会": ("最近，全市社会组织党建助", "报道和重点推介。"),
+    "公益创投": ("日前，由苍南县民政局主", "要作用。"),
+    "两岸": ("今年七夕期间，由苍南县", "往来友好的情谊。"),
+    "慈善助学": ("最近，苍南县慈善总会召开", "（慈善总会）"),
+    "业主服务中心": ("最近，苍南县首家小区业主", "（杨春碧）"),
+}
+
+_NUMERAL_RE = re.compile(r"[0-9０-９]|^[第]?[〇零一二三四五六七八九十百千万亿两]+[年月日个名家位项次是]?$")
+
+
+def seed_articles() -> dict[str, str]:
+    """The seed's article bodies, lines joined (a test-local stand-in for ingest)."""
+    lines = [l.strip() for l in SEED.read_text(encoding="utf-8").splitlines() if l.strip()]
+    out = {}
+    for name, (first, last) in SEED_BODIES.items():
+        i = next(k for k, l in enumerate(lines) if l.startswith(first))
+        j = next(k for k in range(i, len(lines)) if lines[k].startswith(last))
+        out[name] = "".join(lines[i:j + 1])
+    return out
+
+
+@pytest.fixture(scope="module")
+def seed_term_lists():
+    return [keyword_terms(segment(text)) for text in seed_articles().values()]
+
+
+def test_seed_keywords_have_no_numeral_stopword_or_single_character(seed_term_lists):
+    rows = corpus_keywords(seed_term_lists, top_n=50)
+    assert len(rows) == 50
+    stopwords = load_stopwords()
+    for row in rows:
+        term = row["term"]
+        assert len(term) >= 2, term
+        assert not _NUMERAL_RE.search(term), term
+        assert term.lower() not in stopwords, term
+        assert re.search(r"[\u4e00-\u9fffA-Za-z]", term), term
+    terms = [r["term"] for r in rows]
+    for boilerplate in ("记者", "据悉", "据了解", "最近", "日前", "一是", "二是"):
+        assert boilerplate not in terms
+
+
+def test_seed_keywords_keep_domain_phrases_whole(seed_term_lists):
+    rows = corpus_keywords(seed_term_lists, top_n=30)
+    terms = [r["term"] for r in rows]
+    # the page is about social organizations: the phrase, not its halves, leads
+    assert "社会组织" in terms[:5]
+    for phrase in ("公益创投", "慈善助学", "慈善总会"):
+        assert phrase in terms, phrase
+    rank = {t: i for i, t in enumerate(terms)}
+    for half in ("社会", "组织"):
+        assert rank.get(half, len(terms)) > rank["社会组织"]
+
+
+def test_seed_keywords_rows_are_sorted_and_count_articles(seed_term_lists):
+    rows = corpus_keywords(seed_term_lists, top_n=40)
+    keys = [(-r["score"], r["term"]) for r in rows]
+    assert keys == sorted(keys)
+    for row in rows:
+        expected_df = sum(row["term"] in set(terms) for terms in seed_term_lists)
+        assert row["df"] == expected_df
+        assert row["score"] > 0
+
+
+def test_keyword_terms_drop_boilerplate_numerals_and_punctuation():
+    text = "本报讯（记者 王小明）据悉，2022年第15届公益创投大赛共收到24个项目，一是助老，二是助残。"
+    terms = keyword_terms(segment(text))
+    for dropped in ("本报讯", "记者", "据悉", "2022", "2022年", "24", "一是", "二是", "（", "，"):
+        assert dropped not in terms
+    assert "公益创投大赛" in terms
+    assert all(len(t) >= 2 for t in terms)
+
+
+def test_keyword_terms_rejoin_a_split_domain_phrase():
+    # what the segmenter gives for an OCR line break inside the phrase
+    text = "社会\n组织参与共享社·幸福里建设"
+    tokens = [Token(0, 2, "社会"), Token(3, 5, "组织"), Token(5, 7, "参与"),
+              Token(7, 9, "共享"), Token(9, 10, "社"), Token(10, 11, "·"),
+              Token(11, 13, "幸福"), Token(13, 14, "里"), Token(14, 16, "建设")]
+    assert all(text[t.start:t.end] == t.text for t in tokens)
+    terms = keyword_terms(tokens)
+    assert terms[0] == "社会组织"
+    assert "共享社·幸福里" in terms
+    assert "社会" not in terms and "组织" not in terms
+
+
+def test_keyword_terms_skip_excluded_spans():
+    text = "慈善助学活动正式启动，泼鳎合衷谖倚乱码"
+    garbled_start = text.index("泼")
+    terms = keyword_terms(segment(text), exclude_spans=[(garbled_start, len(text))])
+    assert "慈善助学" in terms
+    assert not any(ch in "".join(terms) for ch in "泼鳎衷谖倚")
+
+
+@pytest.mark.parametrize("term,expected", [
+    ("2022", True), ("２０２２年", True), ("3·3", True), ("十二", True), ("第三", True),
+    ("一是", True), ("三个", True), ("十佳", False), ("一线", False), ("社会组织", False)])
+def test_is_numeral(term, expected):
+    assert is_numeral(term) is expected
+
+
+def test_corpus_keywords_is_deterministic_and_chunking_does_not_change_it(seed_term_lists):
+    once = corpus_keywords(seed_term_lists, top_n=30)
+    again = corpus_keywords([list(t) for t in seed_term_lists], top_n=30)
+    chunked = corpus_keywords(seed_term_lists, top_n=30, chunk_size=2)
+    assert once == again
+    assert [r["term"] for r in chunked] == [r["term"] for r in once]
+    assert [r["score"] for r in chunked] == pytest.approx([r["score"] for r in once])
+
+
+def test_corpus_keywords_prior_lowers_common_words_in_a_small_corpus():
+    # same counts: the prior (jieba's IDF) decides; 发展 is common, 长者食堂 is specific
+    docs = [["发展", "长者食堂", "助老"], ["发展", "长者食堂", "敬老院"]]
+    terms = [r["term"] for r in corpus_keywords(docs, top_n=10)]
+    assert terms.index("长者食堂") < terms.index("发展")
+
+
+def test_corpus_keywords_edge_cases():
+    assert corpus_keywords([]) == []
+    assert corpus_keywords([[], []]) == []
+    assert corpus_keywords([["社会组织"]], top_n=0) == []
+    rows = corpus_keywords([["社会组织", "社会组织"], ["公益创投"]], top_n=5)
+    assert {r["term"]: r["df"] for r in rows} == {"社会组织": 1, "公益创投": 1}
+
+
+def test_unreadable_stopword_file_names_the_file(tmp_path):
+    bad = tmp_path / "stop.txt"
+    bad.write_bytes(b"\xff\xfe\xfa bad")
+    with pytest.raises(ValueError, match="stop.txt"):
+        load_stopwords(str(bad))
+    with pytest.raises(ValueError, match="missing.txt"):
+        load_stopwords(str(tmp_path / "missing.txt"))

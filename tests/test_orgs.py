@@ -1,0 +1,304 @@
+"""Organization recognition, alias resolution and typing (issue 4)."""
+from __future__ import annotations
+
+import re
+import shutil
+from collections import Counter
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipeline.extract.orgs import extract_orgs, org_id, resolve_organizations
+from pipeline.extract.orgs_lexicon import OrgDataError, data_dir, load_lexicon
+from pipeline.model import ORG_TYPES, Mention
+from pipeline.segment import segment
+
+from conftest import SEED_PAGE
+
+#: a byline closes an article's body on the seed page: （民政）, （李士明/摄）
+_BYLINE_LINE = re.compile(r"（[^（）\d]{1,10}）\s*$")
+
+
+def seed_articles() -> list[str]:
+    """The seed page's printed lines joined back, cut after each byline.
+
+    The headlines that follow a byline ride along with the next article's
+    text; none of them names an organization, so that does not matter here
+    (reflowing and splitting the page properly is the ingest stage's job).
+    """
+    articles, current = [], []
+    for line in SEED_PAGE.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        current.append(line)
+        if _BYLINE_LINE.search(line):
+            articles.append("".join(current))
+            current = []
+    if current:   # the last article's headline, after its byline
+        articles[-1] += "".join(current)
+    return articles
+
+
+@pytest.fixture(scope="module")
+def seed_mentions() -> list[list[Mention]]:
+    return [extract_orgs(text) for text in seed_articles()]
+
+
+def _by_text(mentions) -> dict:
+    out: dict = {}
+    for m in mentions:
+        out.setdefault(m.text, []).append(m)
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# the seed page
+# ------------------------------------------------------------------------------------------
+
+def test_seed_page_splits_into_five_articles():
+    assert len(seed_articles()) == 5
+
+
+def test_seed_every_named_organization_is_found(seed_mentions):
+    canonicals = {m.canonical for ms in seed_mentions for m in ms}
+    for name in ("苍南县民政局", "苍南县慈善总会", "苍南县民健社", "苍南县社会组织促进会",
+                 "苍南县人民政府台湾事务办公室", "苍南县精神文明建设指导中心",
+                 "苍南县传统文化促进会", "苍南县唐风职业技能培训学校", "民政部", "财政部",
+                 "教育部", "苍南县委两新工委"):
+        assert name in canonicals, name
+
+
+def test_seed_aliases_resolve_within_the_article(seed_mentions):
+    expected = {"县民政局": "苍南县民政局", "民健社": "苍南县民健社",
+                "县慈善总会": "苍南县慈善总会", "该局": "苍南县民政局",
+                "县社会组织促进会": "苍南县社会组织促进会", "县委两新工委": "苍南县委两新工委"}
+    seen = Counter()
+    for mentions in seed_mentions:
+        for m in mentions:
+            if m.text in expected:
+                assert m.canonical == expected[m.text], m
+                seen[m.text] += 1
+    assert set(seen) == set(expected)
+    assert seen["县民政局"] == 2 and seen["县慈善总会"] == 2
+
+
+def test_seed_anaphor_points_back_to_the_bureau(seed_mentions):
+    first = seed_mentions[0]
+    anaphor = next(m for m in first if m.text == "该局")
+    antecedent = next(m for m in first if m.text == "苍南县民政局")
+    assert antecedent.start < anaphor.start
+    assert anaphor.type == "government"
+
+
+def test_seed_types(seed_mentions):
+    type_of = {m.canonical: m.type for ms in seed_mentions for m in ms}
+    assert type_of["苍南县民政局"] == "government"
+    assert type_of["民政部"] == "government"
+    assert type_of["苍南县人民政府台湾事务办公室"] == "government"
+    assert type_of["苍南县慈善总会"] == "social_organization"
+    assert type_of["苍南县民健社"] == "social_organization"
+    assert type_of["苍南县传统文化促进会"] == "social_organization"
+    assert type_of["苍南县唐风职业技能培训学校"] == "school"
+    assert type_of["苍南县委两新工委"] == "party"
+
+
+def test_seed_offsets_slice_back_sorted_and_disjoint(seed_mentions):
+    for text, mentions in zip(seed_articles(), seed_mentions):
+        assert mentions
+        previous_end = 0
+        for m in mentions:
+            assert text[m.start:m.end] == m.text
+            assert m.start >= previous_end
+            assert m.type in ORG_TYPES
+            previous_end = m.end
+
+
+def test_seed_meetings_and_classes_of_bodies_are_not_organizations(seed_mentions):
+    texts = {m.text for ms in seed_mentions for m in ms}
+    for text in texts:
+        # 工作推进会 and 评审会 are meetings; 56家社会组织, 16支…救援队 are classes
+        assert not text.endswith(("推进会", "评审会", "协调会")), text
+        assert "社会组织应急救援队" not in text, text
+    assert "该项助学活动" not in texts
+
+
+def test_caller_tokens_give_the_same_mentions():
+    text = seed_articles()[1]
+    assert extract_orgs(text, tokens=segment(text)) == extract_orgs(text)
+
+
+def test_excluded_spans_are_never_overlapped():
+    text = "由苍南县民政局主办、苍南县慈善总会承办。"
+    start = text.index("苍南县民政局")
+    mentions = extract_orgs(text, exclude=[(start, start + 3)])
+    assert all(m.end <= start or m.start >= start + 3 for m in mentions)
+    assert [m.text for m in mentions] == ["苍南县慈善总会"]
+
+
+# ------------------------------------------------------------------------------------------
+# People's Daily style
+# ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("新华社北京3月5日电国务院总理今天在人民大会堂会见了联合国秘书长。",
+     {"新华社": "media", "国务院": "government", "联合国": "international"}),
+    ("据美国《时代》周刊报道，美国财政部长鲁宾16日在纽约说，美元将保持坚挺。",
+     {"美国《时代》周刊": "media", "美国财政部": "government"}),
+    ("省委书记张德江今天到长沙市芙蓉区人民法院和湘乡市公安局调研。",
+     {"省委": "party", "芙蓉区人民法院": "judicial", "湘乡市公安局": "judicial"}),
+    ("北京大学和清华大学的学生参加了中国足协主办的比赛，海尔集团提供赞助。",
+     {"北京大学": "school", "清华大学": "school", "中国足协": "social_organization",
+      "海尔集团": "enterprise"}),
+    ("昨天，中国红十字会向南京鼓楼医院捐赠了一批药品。",
+     {"中国红十字会": "social_organization", "南京鼓楼医院": "hospital"}),
+    ("全国人大常委会副委员长在会上说，欧盟和世界银行都表示支持。",
+     {"全国人大常委会": "government", "欧盟": "international", "世界银行": "international"}),
+])
+def test_people_daily_style_sentences(text, expected):
+    mentions = extract_orgs(text)
+    found = {m.text: m.type for m in mentions}
+    assert found == expected
+    for m in mentions:
+        assert text[m.start:m.end] == m.text
+
+
+def test_gazetteer_abbreviation_resolves_to_the_full_name():
+    mentions = extract_orgs("央行和证监会今天联合发布通知。")
+    assert {m.text: m.canonical for m in mentions} == {
+        "央行": "中国人民银行", "证监会": "中国证券监督管理委员会"}
+
+
+def test_common_words_ending_like_organizations_are_not_names():
+    text = "各级干部要服从大局，全部社会力量共同参与，形成新格局；他学会了游泳。"
+    assert extract_orgs(text) == []
+
+
+def test_a_counted_class_of_bodies_is_not_a_name():
+    assert extract_orgs("全县组织56家社会组织结对78个村社。") == []
+
+
+def test_place_abbreviation_without_a_place_stays_as_written():
+    mentions = extract_orgs("县民政局要求各地做好救助工作。")
+    assert [(m.text, m.canonical) for m in mentions] == [("县民政局", "县民政局")]
+
+
+def test_anaphor_without_antecedent_is_dropped():
+    assert extract_orgs("该局表示将加强监管。") == []
+
+
+# ------------------------------------------------------------------------------------------
+# the corpus
+# ------------------------------------------------------------------------------------------
+
+def _corpus() -> dict:
+    texts = {
+        "a1": "苍南县民健社和苍南县民政局联合开展助老活动。",
+        "a2": "民健社的志愿者走访了困难家庭，县民政局给予支持。",
+        "a3": "平阳县民政局召开会议，央行派员参加。",
+    }
+    return {aid: extract_orgs(text) for aid, text in texts.items()}
+
+
+def test_resolve_organizations_merges_short_forms_across_articles():
+    organizations, mentions = resolve_organizations(_corpus())
+    by_name = {o["canonical"]: o for o in organizations}
+    assert by_name["苍南县民健社"]["aliases"] == ["民健社", "苍南县民健社"]
+    assert by_name["苍南县民健社"]["n_mentions"] == 2
+    assert by_name["苍南县民健社"]["n_articles"] == 2
+    assert by_name["苍南县民健社"]["type"] == "social_organization"
+    assert [m.canonical for m in mentions["a2"]][0] == "苍南县民健社"
+    # two counties have a 民政局 in this corpus: 县民政局 stays ambiguous
+    assert "县民政局" in by_name
+    assert by_name["中国人民银行"]["aliases"] == ["央行"]
+
+
+def test_resolve_organizations_table_shape_and_order():
+    organizations, mentions = resolve_organizations(_corpus())
+    assert [o["n_mentions"] for o in organizations] == \
+        sorted((o["n_mentions"] for o in organizations), reverse=True)
+    for o in organizations:
+        assert set(o) == {"org_id", "canonical", "type", "aliases", "n_mentions", "n_articles"}
+        assert o["org_id"] == org_id(o["canonical"])
+        assert o["type"] in ORG_TYPES
+        assert o["aliases"] == sorted(o["aliases"])
+    assert sum(o["n_mentions"] for o in organizations) == sum(len(ms) for ms in mentions.values())
+    assert list(mentions) == ["a1", "a2", "a3"]
+
+
+def test_resolve_organizations_resolves_abbreviated_place_when_unique():
+    corpus = {"x": extract_orgs("苍南县民政局发布通知。"), "y": extract_orgs("县民政局表示欢迎。")}
+    organizations, mentions = resolve_organizations(corpus)
+    assert [o["canonical"] for o in organizations] == ["苍南县民政局"]
+    assert mentions["y"][0].canonical == "苍南县民政局"
+
+
+def test_org_ids_are_stable_and_distinct():
+    assert org_id("苍南县民政局") == org_id("苍南县民政局")
+    assert org_id("苍南县民政局") != org_id("苍南县慈善总会")
+
+
+def test_resolution_is_deterministic_whatever_the_input_order():
+    corpus = _corpus()
+    reversed_corpus = dict(reversed(list(corpus.items())))
+    assert resolve_organizations(corpus)[0] == resolve_organizations(reversed_corpus)[0]
+    assert extract_orgs(seed_articles()[0]) == extract_orgs(seed_articles()[0])
+
+
+def test_empty_corpus():
+    assert resolve_organizations({}) == ([], {})
+
+
+# ------------------------------------------------------------------------------------------
+# odd input and bad data
+# ------------------------------------------------------------------------------------------
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(list("苍南县民政局该局会中心社队部委《》“”（）、，。 \n12３Ａa")
+                                + ["省委", "公司", "大学", "新华社", "人民法院", "长", "书记"]),
+                max_size=40).map("".join))
+def test_odd_input_never_crashes(text):
+    mentions = extract_orgs(text)
+    previous_end = 0
+    for m in mentions:
+        assert text[m.start:m.end] == m.text
+        assert m.start >= previous_end and m.end > m.start
+        assert m.type in ORG_TYPES
+        previous_end = m.end
+    resolve_organizations({"x": mentions})
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(max_size=40))
+def test_any_unicode_never_crashes(text):
+    for m in extract_orgs(text):
+        assert text[m.start:m.end] == m.text
+
+
+def test_tokens_of_another_text_do_not_crash():
+    assert isinstance(extract_orgs("苍南县民政局", tokens=segment("苍南县民政局和苍南县慈善总会")), list)
+
+
+def test_malformed_data_file_names_the_file(tmp_path):
+    folder = tmp_path / "orgs"
+    shutil.copytree(data_dir(), folder)
+    (folder / "suffixes.tsv").write_text("局\tgovernment\n", encoding="utf-8")
+    with pytest.raises(OrgDataError, match=r"suffixes\.tsv:1"):
+        load_lexicon(str(folder))
+
+
+def test_unknown_type_in_gazetteer_is_reported(tmp_path):
+    folder = tmp_path / "orgs"
+    shutil.copytree(data_dir(), folder)
+    (folder / "gazetteer.tsv").write_text("新华社\tnewspaper\n", encoding="utf-8")
+    with pytest.raises(OrgDataError, match="gazetteer.tsv.*newspaper"):
+        load_lexicon(str(folder))
+
+
+def test_missing_data_file_is_reported(tmp_path):
+    folder = tmp_path / "orgs"
+    shutil.copytree(data_dir(), folder)
+    (folder / "places.tsv").unlink()
+    with pytest.raises(OrgDataError, match="places.tsv"):
+        load_lexicon(str(folder))
