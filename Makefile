@@ -8,6 +8,9 @@ OUT    := output
 ARGS   ?=
 
 .PHONY: install report test eval bench stress test-browser pdf clean
+# Root installs Debian packages directly; anyone else goes through sudo.
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CHROMIUM ?= chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,3 +36,18 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m pipeline.bench $(ARGS)
+
+test-browser: $(STAMP)
+	@command -v $(CHROMIUM) >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+	$(PY) -m pytest -m browser $(ARGS)
+
+pdf:
+	@test -f $(OUT)/briefing.html || $(MAKE) report
+	@command -v $(CHROMIUM) >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+	@profile=$$(mktemp -d); \
+	$(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-background-networking \
+	  --disable-component-update --disable-sync --no-first-run --user-data-dir=$$profile \
+	  --no-pdf-header-footer --print-to-pdf=$(abspath $(OUT))/briefing.pdf \
+	  file://$(abspath $(OUT))/briefing.html 2>/dev/null; \
+	status=$$?; rm -rf $$profile; \
+	test $$status -eq 0 && test -s $(OUT)/briefing.pdf && echo "pdf: $(OUT)/briefing.pdf"

@@ -29,7 +29,7 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Optional
 
 STAGING = ".staging"
 JOURNAL = ".commit.json"
@@ -261,10 +261,3 @@ def discard(folder: Path) -> None:
     """Drop an unfinished staging folder (a run that stops before committing)."""
     if not (Path(folder) / JOURNAL).exists():
         shutil.rmtree(Path(folder) / STAGING, ignore_errors=True)
-
-
-def iter_output_files(folder: Path, *, skip: Iterable[str] = RESERVED) -> list[Path]:
-    """Files of ``folder`` outside the machinery's entries, sorted."""
-    skip = set(skip)
-    return sorted(p for p in Path(folder).rglob("*")
-                  if p.is_file() and p.relative_to(folder).parts[0] not in skip)

@@ -34,11 +34,14 @@ WIDTH_IN = 6.8
 #: the longest category label drawn on an axis, in characters
 MAX_LABEL_CHARS = 18
 
-def _legend_below(ax, handles, names, *, ncol: int) -> None:
-    """A legend under the whole figure (below the x label), never over the bars."""
+def _legend_below(ax, handles, names, *, ncol: int, drop_pt: float = 36) -> None:
+    """A legend ``drop_pt`` points under the axes (below tick labels and x label),
+    never over the bars."""
+    from matplotlib.transforms import ScaledTranslation
     fig = ax.figure
+    below = ax.transAxes + ScaledTranslation(0, -drop_pt / 72, fig.dpi_scale_trans)
     ax.legend(handles, names, fontsize=8, frameon=False, ncol=ncol, loc="upper center",
-              bbox_to_anchor=(0.5, 0.0), bbox_transform=fig.transFigure)
+              bbox_to_anchor=(0.5, 0.0), bbox_transform=below)
 
 
 _ID_RE = re.compile(r'\bid="([^"]+)"')
@@ -232,10 +235,12 @@ def line_chart(x: Sequence[str], series: dict, *, key: str, title: str, xlabel: 
         for name, ys in series.items():
             ax.plot(list(x), list(ys), marker="o", markersize=3.5, label=short_label(name, limit=12))
         ax.grid(axis="y", visible=True)
+        ax.set_ylim(0, max([max(ys, default=0) for ys in series.values()] + [1]) * 1.15)
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        rotate = len(x) > 8
+        plt.setp(ax.get_xticklabels(), rotation=45 if rotate else 0, ha="right" if rotate else "center")
         if len(series) > 1:
             handles, names = ax.get_legend_handles_labels()
-            _legend_below(ax, handles, names, ncol=min(5, len(series)))
-        plt.setp(ax.get_xticklabels(), rotation=45 if len(x) > 8 else 0,
-                 ha="right" if len(x) > 8 else "center")
+            _legend_below(ax, handles, names, ncol=min(5, len(series)), drop_pt=70 if rotate else 36)
         _finish(ax, title=title, xlabel=xlabel, ylabel=ylabel)
         return _to_svg(fig, key)

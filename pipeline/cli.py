@@ -148,6 +148,9 @@ def _cmd_run(args) -> int:
     problems = [d for d in result.documents if d.status in ("failed", "skipped")]
     for d in problems:
         print(f"warning: {d.path}: {d.message}", file=sys.stderr)
+    for article_id, message in result.failures:
+        print(f"warning: article {article_id}: analysis failed ({message}); "
+              "kept without figures", file=sys.stderr)
     if result.recovered == "finished":
         print("note: completed the publishing of a previous run that was stopped", file=sys.stderr)
     print(summary_line(result), file=sys.stderr)

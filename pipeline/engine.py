@@ -45,13 +45,15 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _chunks(items: Iterable, size: int) -> Iterator[list]:
-    chunk = []
+def _chunks(items: Iterable, size: int, cost: Optional[Callable], budget: float) -> Iterator[list]:
+    chunk, spent = [], 0.0
     for item in items:
         chunk.append(item)
-        if len(chunk) >= size:
+        if cost is not None:
+            spent += cost(item)
+        if len(chunk) >= size or spent >= budget:
             yield chunk
-            chunk = []
+            chunk, spent = [], 0.0
     if chunk:
         yield chunk
 
@@ -68,7 +70,12 @@ class Engine:
     scheduler : str, optional
         Address of a running Dask scheduler.
     chunk_size : int, default 16
-        Items sent to a worker at a time.
+        Items sent to a worker at a time, at most.
+    cost : callable, optional
+        The cost of an item (for articles: characters); a chunk closes when
+        its items' cost reaches ``chunk_cost``, so a chunk of long articles
+        is short and a stop (Ctrl-C) waits for little work.
+    chunk_cost : float, default 20000
     in_flight : int, optional
         Chunks submitted ahead of the one being gathered; default four per
         worker.  Bounds memory on long streams.
@@ -76,7 +83,8 @@ class Engine:
 
     def __init__(self, kind: str = "local", *, workers: int = 1,
                  scheduler: Optional[str] = None, chunk_size: int = 16,
-                 in_flight: Optional[int] = None):
+                 in_flight: Optional[int] = None, cost: Optional[Callable] = None,
+                 chunk_cost: float = 20_000):
         if kind not in ENGINES:
             raise ValueError(f"engine {kind!r} is not one of {', '.join(ENGINES)}")
         if workers < 1:
@@ -85,6 +93,8 @@ class Engine:
         self.workers = workers
         self.scheduler = scheduler
         self.chunk_size = max(1, chunk_size)
+        self.cost = cost
+        self.chunk_cost = chunk_cost
         self.in_flight = in_flight or 4 * workers
         self._pool = None
         self._client = None
@@ -137,7 +147,7 @@ class Engine:
                 yield func(item)
             return
         pending: deque = deque()
-        for chunk in _chunks(items, self.chunk_size):
+        for chunk in _chunks(items, self.chunk_size, self.cost, self.chunk_cost):
             pending.append(self._submit(func, chunk))
             if len(pending) >= self.in_flight:
                 yield from pending.popleft().result()

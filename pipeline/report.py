@@ -384,7 +384,12 @@ def _reviews(fig: pd.DataFrame, reviews: Optional[dict]) -> dict:
     return {"n_figures": n, "n_verified": int(status.isin(["ok", "fix"]).sum()),
             "n_ok": int((status == "ok").sum()), "n_wrong": int((status == "wrong").sum()),
             "n_fixed": int((status == "fix").sum()),
-            "stale": [dict(s) for s in reviews.get("stale", []) or []],
+            # Every key the templates read, whatever the review module put in.
+            "stale": [{"figure_id": s.get("figure_id", ""), "file": s.get("file", ""),
+                       "row": s.get("row"), "status": s.get("status"),
+                       "status_label": _label("review_statuses", s.get("status")) or "—",
+                       "note": s.get("note") or ""}
+                      for s in reviews.get("stale", []) or []],
             "errors": [str(e) for e in reviews.get("errors", []) or []]}
 
 
@@ -444,8 +449,9 @@ def _themes(tables: dict, *, title_by_article: dict) -> dict:
     per_article = {}
     if art is not None and len(art):
         a = art.sort_values(["article_id", "score", "theme"], ascending=[True, False, True])
-        for aid, g in a.groupby("article_id", sort=False):
-            per_article[aid] = g["theme"].head(3).tolist()
+        for aid, theme in zip(*(a.groupby("article_id", sort=False).head(3)[c]
+                                for c in ("article_id", "theme"))):
+            per_article.setdefault(aid, []).append(theme)
     months = []
     series = {}
     if by_month is not None and len(by_month) and by_month["month"].nunique() > 1:

@@ -47,6 +47,8 @@ class RunResult:
     cached: int = 0
     #: what recovery did with a previous run that was killed ("finished", "discarded", "")
     recovered: str = ""
+    #: (article_id, message) of articles whose analysis raised; kept with empty results
+    failures: list = field(default_factory=list)
 
     @property
     def n_articles(self) -> int:
@@ -57,16 +59,40 @@ class RunResult:
         return sum(len(a.article.text) for a in self.analyses)
 
 
+class AnalysisFailed:
+    """What a worker returns when ``analyze_article`` raised on one article."""
+    __slots__ = ("message",)
+
+    def __init__(self, message: str):
+        self.message = message
+
+
 def _analyze_detached(article: Article, *, base_date: Optional[str],
-                      themes_path: Optional[str]) -> ArticleAnalysis:
+                      themes_path: Optional[str]):
     """``analyze_article`` without the article in the result.
 
     The caller has the article already; not sending its text back from a
-    worker (or into the cache) halves what crosses process boundaries.
+    worker (or into the cache) halves what crosses process boundaries.  An
+    exception on one article is returned, not raised: one bad article must
+    not lose a long run.
     """
-    analysis = analyze_article(article, base_date=base_date, themes_path=themes_path)
+    try:
+        analysis = analyze_article(article, base_date=base_date, themes_path=themes_path)
+    except Exception as exc:  # noqa: BLE001 - reported per article, never hidden
+        return AnalysisFailed(f"{type(exc).__name__}: {exc}"[:500])
     analysis.article = None
     return analysis
+
+
+def _empty_analysis(article: Article, base_date: Optional[str]) -> ArticleAnalysis:
+    """The row of an article whose analysis failed: its date, nothing extracted."""
+    from pipeline.extract.dates import resolve_base_date
+    try:
+        base, source = resolve_base_date(article, default=base_date)
+    except Exception:  # noqa: BLE001 - the article already failed once; keep it dateless
+        base, source = None, None
+    return ArticleAnalysis(article=None, base_date=base, base_date_source=source,
+                           figures=[], mentions=[], terms=[], themes=[])
 
 
 class _Planned:
@@ -78,12 +104,15 @@ class _Planned:
 
 def analyze_stream(articles: Iterable[Article], *, engine: Engine, cache: AnalysisCache,
                    base_date: Optional[str], themes_path: Optional[str],
-                   progress=None) -> Iterator[ArticleAnalysis]:
+                   progress=None, failures: Optional[list] = None) -> Iterator[ArticleAnalysis]:
     """Each article's analysis, in input order: from the cache, else computed by ``engine``.
 
     Articles are looked up in batches; the ones missing are streamed to the
     engine, whose results are merged back in order and stored in the cache.
-    Nothing here holds more than a few batches of articles at once.
+    Nothing here holds more than a few batches of articles at once.  An
+    article whose analysis raised keeps its row with no figures, mentions,
+    terms or themes; ``(article_id, message)`` goes to ``failures`` and
+    nothing to the cache.
     """
     work = partial(_analyze_detached, base_date=base_date, themes_path=themes_path)
     planned: deque = deque()
@@ -121,7 +150,12 @@ def analyze_stream(articles: Iterable[Article], *, engine: Engine, cache: Analys
         while planned[0].analysis is not None:
             yield emit(planned.popleft())
         p = planned.popleft()
-        cache.put(p.key, result)
+        if isinstance(result, AnalysisFailed):
+            if failures is not None:
+                failures.append((p.article.article_id, result.message))
+            result = _empty_analysis(p.article, base_date)
+        else:
+            cache.put(p.key, result)
         p.analysis = result
         done_since_commit += 1
         if done_since_commit >= CACHE_BATCH:
@@ -254,17 +288,20 @@ def _run_into(staging: Path, inputs: Sequence[str], *, out: Path, base_date, wor
             yield from d.articles
 
     context = context_fingerprint(
-        config_values={k: dict(v) for k, v in config.values.items()},
+        # [run] and [report] settings change no article's analysis (the base
+        # date is an option below), so editing them keeps the cache.
+        config_values={k: dict(v) for k, v in config.values.items() if k not in ("run", "report")},
         files=[default_dictionary(), themes_path],
         options={"base_date": base_date, "themes_path": themes_path})
     cache_path = (Path(cache_dir) if cache_dir else out / ".cache") / CACHE_FILE
     cache = AnalysisCache(cache_path if use_cache else None, context=context)
     bar = _progress_bar(progress)
+    failures: list = []
     try:
-        with Engine(engine, workers=workers, scheduler=scheduler) as eng:
+        with Engine(engine, workers=workers, scheduler=scheduler, cost=_article_cost) as eng:
             analyses = list(analyze_stream(articles(), engine=eng, cache=cache,
                                            base_date=base_date, themes_path=themes_path,
-                                           progress=bar))
+                                           progress=bar, failures=failures))
     finally:
         cache.close()
         if bar is not None:
@@ -275,10 +312,14 @@ def _run_into(staging: Path, inputs: Sequence[str], *, out: Path, base_date, wor
     for name, df in tables.items():
         T.write_table(df, staging / "tables", name)
     result = RunResult(tables=tables, documents=documents, analyses=analyses, notes=notes,
-                       reviews=review_summary, cached=cache.hits)
+                       reviews=review_summary, cached=cache.hits, failures=failures)
     write_review_outputs(tables, staging / "review", summary=review_summary)
     render_briefing(result, staging, config=config)
     return result
+
+
+def _article_cost(article: Article) -> int:
+    return len(article.text)
 
 
 def _progress_bar(enabled: bool):
@@ -296,6 +337,10 @@ def _write_run_log(out: Path, documents: Iterable[Document], result: RunResult) 
             if d.status != "ok" or d.message:
                 fh.write(json.dumps({"event": "document", "path": d.path, "status": d.status,
                                      "message": d.message}, ensure_ascii=False) + "\n")
+        for article_id, message in result.failures:
+            fh.write(json.dumps({"event": "article_failed", "article_id": article_id,
+                                 "message": message, "action": "kept without figures, "
+                                 "mentions, terms or themes"}, ensure_ascii=False) + "\n")
         if result.recovered:
             fh.write(json.dumps({"event": "recovered", "previous_run": result.recovered},
                                 ensure_ascii=False) + "\n")

@@ -84,3 +84,20 @@ def test_holiday_table_is_data():
     h = dates.holidays()
     assert h["七夕"].calendar == "lunar" and (h["七夕"].month, h["七夕"].day) == (7, 7)
     assert h["国庆"].needs_context and not h["国庆节"].needs_context
+
+
+def test_article_date_is_normalised():
+    assert resolve_base_date(_article("x", date="2012-06-12 08:30:00")) == ("2012-06-12", "document")
+
+
+def test_malformed_data_file_names_the_file(tmp_path, monkeypatch):
+    (tmp_path / "holidays.tsv").write_text("七夕\tlunar\n", encoding="utf-8")
+    monkeypatch.setattr(dates, "DATA_DIR", tmp_path)
+    with pytest.raises(ValueError, match=r"holidays\.tsv:1"):
+        dates.read_rows("holidays.tsv", columns=5)
+
+
+def test_the_document_dates_an_article_that_names_no_year():
+    page = "2022 年度困难大学新生慈善助学工作协调会。2022年助学活动。今年七夕期间"
+    assert resolve_base_date(_article("今年七夕期间"), context=page) == ("2022", "inferred")
+    assert resolve_base_date(_article("今年七夕期间"), default="2012", context=page) == ("2012", "base-date")

@@ -70,3 +70,10 @@ def test_dask_local_cluster_with_two_workers_writes_the_local_engines_tables():
     for name in local:
         pd.testing.assert_frame_equal(local[name], dask[name], obj=name)
     assert len(local["figures"]) > 100
+
+
+def test_chunks_close_on_cost_so_long_items_travel_alone():
+    from pipeline.engine import _chunks
+    items = ["a" * 5, "b" * 30, "c", "d", "e" * 12]
+    assert list(_chunks(items, 16, len, 10)) == [["a" * 5, "b" * 30], ["c", "d", "e" * 12]]
+    assert list(_chunks(range(5), 2, None, 10)) == [[0, 1], [2, 3], [4]]

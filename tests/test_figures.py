@@ -182,6 +182,14 @@ def test_ranges(text, span, low, high, unit):
     assert (f.text, f.value, f.low, f.high, f.unit) == (span, None, low, high, unit)
 
 
+@pytest.mark.parametrize("text, span, low, high", [
+    ("甚至数十个国家", "数十个", 20, 90), ("十几人", "十几人", 11, 19), ("几千人次", "几千人次", 2000, 9000),
+])
+def test_vague_numerals_are_rough_ranges(text, span, low, high):
+    f = one(text)
+    assert (f.text, f.value, f.low, f.high, f.qualifier) == (span, None, low, high, "about")
+
+
 def test_counted_object_after_and_before():
     f = one("抓获犯罪嫌疑人２３名，")
     assert (f.text, f.object) == ("２３名", "犯罪嫌疑人")
@@ -253,7 +261,7 @@ def test_times(text, span):
     "详见 http://news.sohu.com/20120612/n345428229.shtml", "邮编：325800",
     "一带一路", "两岸同胞", "统一销毁", "一起品尝", "一批人才", "首家小区", "十佳榜单",
     "浙江 5 佳", "PM2.5浓度", "G20峰会", "5G网络", "80后青年", "《2022年度助学方案》",
-    "“六个严格”的措施", "一个群体", "一家麦当劳", "数十个国家", "几千人次",
+    "“六个严格”的措施", "一个群体", "一家麦当劳", "多数人", "数十",
 ])
 def test_not_figures(text):
     assert extract_figures(text, base_date="2012-06-12") == []
@@ -300,7 +308,7 @@ def test_figure_like_strings_with_exclusions(text, spans):
                 assert not (a <= f.start < b) and not (a <= f.end - 1 < b)
 
 
-@pytest.mark.parametrize("unit", ["1", "万", "多", "1万多", "9,", "1.", "一二三", "-1", "年月日", "1 "])
+@pytest.mark.parametrize("unit", ["1", "万", "多", "1万多", "9,", "1.", "一二三", "-1", "年月日", "1 ", "a", "Ａ", "七夕", "第", "《"])
 def test_long_inputs_finish(unit):
     """100,000 characters of digits, 万, 多 and punctuation: no regex blow-up
     (run time is printed by the benchmark, not asserted here)."""
@@ -308,3 +316,22 @@ def test_long_inputs_finish(unit):
     figs = extract_figures(text, base_date="2022")
     for f in figs:
         assert text[f.start:f.end] == f.text
+
+
+def test_range_with_the_unit_on_both_bounds():
+    f = one("约为１０００桶至３０００桶。")
+    assert (f.text, f.kind, f.low, f.high, f.unit) == ("１０００桶至３０００桶", "quantity", 1000, 3000, "桶")
+
+
+def test_a_falling_pair_is_two_figures_not_a_range():
+    assert [(f.text, f.value) for f in extract_figures("从5%降到3%")] == [("5%", 5), ("3%", 3)]
+
+
+@pytest.mark.parametrize("text, span, kind", [
+    ("专为３０天－１７周岁的未成年人", "１７周岁", "quantity"),   # a dash between figures is no minus
+    ("核心ＣＰＩ同比为－０．８％。", "－０．８％", "percent"),
+])
+def test_dash_or_minus(text, span, kind):
+    figs = {f.text: f for f in extract_figures(text)}
+    assert figs[span].kind == kind
+    assert (figs[span].value < 0) == span.startswith("－")

@@ -164,10 +164,27 @@ def test_people_daily_style_sentences(text, expected):
         assert text[m.start:m.end] == m.text
 
 
+def test_sub_unit_joins_its_body_and_takes_its_type():
+    mentions = extract_orgs("中国共产党友好代表团今天抵达哈瓦那，北京大学化学系派人迎接。")
+    assert {m.text: m.type for m in mentions} == {"中国共产党友好代表团": "party",
+                                                  "北京大学化学系": "school"}
+
+
+def test_county_committee_takes_the_county_name_before_it():
+    mentions = extract_orgs("清丰县委从选拔干部的工作入手。")
+    assert [(m.text, m.type) for m in mentions] == [("清丰县委", "party")]
+
+
+def test_verbs_that_look_like_suffixes_are_not_heads():
+    # 组织 and 报 are verbs here: 县组织机关干部…, 收盘报3000点
+    assert extract_orgs("河北栾城县组织机关干部进行军训，深成指收盘报3000点。") == []
+
+
 def test_gazetteer_abbreviation_resolves_to_the_full_name():
-    mentions = extract_orgs("央行和证监会今天联合发布通知。")
-    assert {m.text: m.canonical for m in mentions} == {
-        "央行": "中国人民银行", "证监会": "中国证券监督管理委员会"}
+    mentions = extract_orgs("央行和银监会今天联合发布通知。")
+    assert {m.text: (m.canonical, m.type) for m in mentions} == {
+        "央行": ("中国人民银行", "government"),
+        "银监会": ("中国银行业监督管理委员会", "government")}
 
 
 def test_common_words_ending_like_organizations_are_not_names():
@@ -179,6 +196,47 @@ def test_a_counted_class_of_bodies_is_not_a_name():
     assert extract_orgs("全县组织56家社会组织结对78个村社。") == []
 
 
+def test_dictionary_name_of_a_body_stands_alone():
+    # jieba's dictionary lists 民政厅 and 货币联盟 as organizations (nt): names
+    # without a place
+    mentions = extract_orgs("民政厅这一重大经济案件，牵涉加入货币联盟的问题。")
+    assert [(m.text, m.type) for m in mentions] == [("民政厅", "government"),
+                                                    ("货币联盟", "social_organization")]
+
+
+def test_title_after_a_named_body_is_not_split_into_another_body():
+    # 内务部|代理|部长: the 部长 is the ministry's, not a 代理部
+    mentions = extract_orgs("他在政府解散后被任命为内务部代理部长。")
+    assert [m.text for m in mentions] == ["内务部"]
+
+
+def test_term_of_an_elected_body_is_part_of_its_name():
+    mentions = extract_orgs("会议决定提请第六届全国人大第二次会议审议。")
+    assert [m.text for m in mentions] == ["第六届全国人大"]
+    # six terms of county secretaries count people, not a body's term
+    mentions = extract_orgs("恭城先后换了六届县委书记。")
+    assert [m.text for m in mentions] == ["县委"]
+
+
+def test_lone_verb_character_heads_a_name_only_after_a_place():
+    assert extract_orgs("常恒光花小钱办大事，乃是良策。") == []
+    assert [m.text for m in extract_orgs("他到灵溪镇街道办咨询。")] == ["灵溪镇街道办"]
+
+
+def test_country_with_a_class_head_is_a_class_of_bodies():
+    assert extract_orgs("主要由美国公司、企业的在京机构组成。") == []
+    assert [m.text for m in extract_orgs("中国银行率先开办这项业务。")] == ["中国银行"]
+
+
+def test_kinds_of_banks_are_not_names():
+    assert extract_orgs("这些外资银行和多家商业银行都表示关注。") == []
+
+
+def test_foreign_name_in_parts_is_one_name():
+    mentions = extract_orgs("进而中断与佩诺—里加集团签订的代销合同，美国洛克希德·马丁公司宣布裁员。")
+    assert [m.text for m in mentions] == ["佩诺—里加集团", "美国洛克希德·马丁公司"]
+
+
 def test_place_abbreviation_without_a_place_stays_as_written():
     mentions = extract_orgs("县民政局要求各地做好救助工作。")
     assert [(m.text, m.canonical) for m in mentions] == [("县民政局", "县民政局")]
@@ -186,6 +244,14 @@ def test_place_abbreviation_without_a_place_stays_as_written():
 
 def test_anaphor_without_antecedent_is_dropped():
     assert extract_orgs("该局表示将加强监管。") == []
+
+
+def test_anaphors_point_to_the_nearest_matching_body():
+    text = "苍南县民政局和苍南县慈善总会召开会议。该局局长说，本会将配合。人民日报发表社论。本报讯"
+    found = {m.text: m.canonical for m in extract_orgs(text)}
+    assert found["该局"] == "苍南县民政局"
+    assert found["本会"] == "苍南县慈善总会"
+    assert "本报" not in found   # our own paper, not the one named before
 
 
 # ------------------------------------------------------------------------------------------
@@ -301,4 +367,13 @@ def test_missing_data_file_is_reported(tmp_path):
     shutil.copytree(data_dir(), folder)
     (folder / "places.tsv").unlink()
     with pytest.raises(OrgDataError, match="places.tsv"):
+        load_lexicon(str(folder))
+
+
+@pytest.mark.parametrize("name", ["class_heads.txt", "term_bodies.txt"])
+def test_missing_new_data_files_are_reported(tmp_path, name):
+    folder = tmp_path / "orgs"
+    shutil.copytree(data_dir(), folder)
+    (folder / name).unlink()
+    with pytest.raises(OrgDataError, match=name.replace(".", r"\.")):
         load_lexicon(str(folder))

@@ -371,3 +371,17 @@ def test_seed_briefing_shows_every_figure_with_its_sentence(seed_run):
     assert 'http-equiv="Content-Security-Policy"' in html
     md = (out / "briefing.md").read_text(encoding="utf-8")
     assert "至少" in md and "## 数据质量" in md
+
+
+def test_markdown_tables_keep_their_shape_with_pipes_in_sentences():
+    tables = gold_tables(title_of=lambda i, t: t + "|竖线" if i == 0 else t)
+    _, md = render(build_context(tables), embed_font=False)
+    lines = md.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("|---") or line.startswith("|---:"):
+            width = len(re.findall(r"(?<!\\)\|", lines[i - 1]))
+            j = i + 1
+            while j < len(lines) and lines[j].startswith("|"):
+                assert len(re.findall(r"(?<!\\)\|", lines[j])) == width, lines[j]
+                j += 1
+    assert "竖线" in md

@@ -73,3 +73,26 @@ def test_benchmark_corpus_marks_every_replica_and_is_accepted_by_run(tmp_path):
     assert len({r["id"] for r in rows}) == 9 and len({r["text"] for r in rows}) == 9
     result = run([str(path)], str(tmp_path / "out"), workers=1, reviews_dir=None)
     assert result.n_articles == 9 and result.cached == 0
+
+
+def test_an_article_whose_analysis_raises_is_kept_and_reported(tmp_path, monkeypatch):
+    import pipeline.runner as R
+    real = R.analyze_article
+
+    def flaky(article, **kw):
+        if "编号1）" in article.text:
+            raise RuntimeError("extractor bug")
+        return real(article, **kw)
+
+    monkeypatch.setattr(R, "analyze_article", flaky)
+    corpus = tmp_path / "c.jsonl"
+    _write_jsonl(corpus, _records(3))
+    result = run([str(corpus)], str(tmp_path / "out"), workers=1, reviews_dir=None)
+    assert result.n_articles == 3
+    assert [(a, m) for a, m in result.failures] and "extractor bug" in result.failures[0][1]
+    log = (tmp_path / "out" / "run_log.jsonl").read_text(encoding="utf-8")
+    assert '"article_failed"' in log
+    # a failure is not cached: the next run tries the article again
+    monkeypatch.setattr(R, "analyze_article", real)
+    again = run([str(corpus)], str(tmp_path / "out"), workers=1, reviews_dir=None)
+    assert again.cached == 2 and not again.failures

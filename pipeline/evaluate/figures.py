@@ -336,8 +336,9 @@ def recognizers_system():
 
 
 def _peer_fields(kind: str) -> tuple:
-    # Peers are scored strictly on what they resolve: value (and unit for money), date.
-    return {"money": ("value", "low", "high", "unit"), "percent": ("value",), "quantity": ("value",),
+    # Peers are scored strictly only on what they resolve (value, unit for money, date),
+    # never on qualifier bounds they do not model: generous to them on purpose.
+    return {"money": ("value", "unit"), "percent": ("value",), "quantity": ("value",),
             "number": ("value",), "date": ("date",)}.get(kind, ())
 
 
@@ -380,6 +381,11 @@ def main(argv: Optional[list] = None) -> int:
     chars = sum(len(d["text"]) for d in docs)
     _print_scores(f"pipeline (extract_figures)  [{chars} chars in {_time.perf_counter() - t0:.2f}s]",
                   strict, loose, kinds)
+    same, total, wrong = _object_agreement(docs)
+    print(f" counted objects: {same}/{total} counts found at the gold span name the gold object"
+          f" ({same / total:.1%})" if total else " counted objects: no gold counts with an object")
+    for doc, g, p in wrong[:args.errors]:
+        print(f"  object   {doc['file']}:{doc['line']} {g['text']!r} pred={p!r} gold={g['object']!r}")
     for doc, what, p, g in errors[:args.errors]:
         f = p or g
         ctx = doc["text"][max(0, f["start"] - 8):f["end"] + 8].replace("\n", " ")
@@ -403,6 +409,26 @@ def main(argv: Optional[list] = None) -> int:
             print(_row("strict", strict.prf(covered)))
             print(_row("span+kind", loose.prf(covered)))
     return 0
+
+
+def _object_agreement(docs: list[dict]) -> tuple[int, int, list]:
+    """How often a count found at a gold count's span names the gold object."""
+    same = total = 0
+    wrong = []
+    for doc in docs:
+        gold = {(g["start"], g["end"]): g for g in doc["figures"] if g["kind"] == "count" and g.get("object")}
+        if not gold:
+            continue
+        for p in ours(doc):
+            g = gold.get((p["start"], p["end"]))
+            if g is None or p["kind"] != "count":
+                continue
+            total += 1
+            if p.get("object") == g["object"]:
+                same += 1
+            else:
+                wrong.append((doc, g, p.get("object")))
+    return same, total, wrong
 
 
 def _brief(f: Optional[dict]) -> str:

@@ -21,7 +21,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Optional, Sequence
+from typing import Iterable, Optional, Sequence
 
 from pipeline.config import DATA_DIR
 
@@ -174,10 +174,6 @@ def _print_errors(sentences: Sequence[Sentence], predictions: Sequence[set], lim
     print("\n".join(misses[:limit]))
     print(f"\nfalse alarms ({len(alarms)}):")
     print("\n".join(alarms[:limit]))
-
-
-def evaluate(sentences: Sequence[Sentence], extract: Callable[[str], list]) -> list[set]:
-    return [{(m.start, m.end) for m in extract(s.text)} for s in sentences]
 
 
 def main(argv: Optional[list[str]] = None) -> int:

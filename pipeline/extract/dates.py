@@ -218,7 +218,8 @@ def dateline_date(text: str, *, year: Optional[int] = None) -> Optional[str]:
     return format_date(y, int(m.group("m")), int(m.group("d"))) if y is not None else None
 
 
-def resolve_base_date(article, *, default: Optional[str] = None) -> tuple[Optional[str], Optional[str]]:
+def resolve_base_date(article, *, default: Optional[str] = None,
+                      context: Optional[str] = None) -> tuple[Optional[str], Optional[str]]:
     """The date an article's relative dates resolve against, and where it came from.
 
     Parameters
@@ -227,6 +228,10 @@ def resolve_base_date(article, *, default: Optional[str] = None) -> tuple[Option
         Its ``date`` (with ``date_source``) wins; else a dateline in its text.
     default : str, optional
         The run's ``--base-date``; also completes the year of a dateline.
+    context : str, optional
+        The text of the whole document the article comes from (a newspaper
+        page): when neither the article nor ``default`` dates it, the year the
+        article names most, else the year the document names most, is used.
 
     Returns
     -------
@@ -236,15 +241,17 @@ def resolve_base_date(article, *, default: Optional[str] = None) -> tuple[Option
     """
     own = getattr(article, "date", None)
     if own and parse_iso(str(own))[0] is not None:
-        return str(own), getattr(article, "date_source", None) or "document"
+        return format_date(*parse_iso(str(own))), getattr(article, "date_source", None) or "document"
     text = getattr(article, "text", "") or ""
     default_year = parse_iso(default)[0]
-    found = dateline_date(text, year=default_year)
+    year = default_year if default_year is not None else infer_year(text)
+    if year is None and context:
+        year = infer_year(context)
+    found = dateline_date(text, year=year)
     if found:
         return found, "dateline"
     if default and default_year is not None:
         return default, "base-date"
-    year = infer_year(text)
     if year is not None:
         return format_date(year), "inferred"
     return None, None

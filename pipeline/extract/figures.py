@@ -58,7 +58,8 @@ class _Lexicon:
     object_links: frozenset
     time_followers: frozenset
     periods: tuple         # 上午, 晚上 … longest first
-    indefinite: frozenset  # classifiers that make 一 an article (一个, 一家)
+    lone_one: frozenset    # classifiers after which a lone 一 still counts (一名, 一例)
+    arabic_only: frozenset  # units that measure only after Arabic digits (度, 级)
     word_kinds: dict       # word of the word scan -> phrase | ident | holiday | relative | half | century
 
 
@@ -130,7 +131,8 @@ def lexicon() -> _Lexicon:
         object_links=frozenset(read_words("object_links.txt")),
         time_followers=frozenset(read_words("time_followers.txt")),
         periods=tuple(sorted(read_words("time_periods.txt"), key=len, reverse=True)),
-        indefinite=frozenset(read_words("indefinite_classifiers.txt")),
+        lone_one=frozenset(read_words("lone_one_classifiers.txt")),
+        arabic_only=frozenset(read_words("arabic_only_units.txt")),
         word_kinds=word_kinds)
 
 
@@ -158,7 +160,7 @@ class _Grammar:
         small = re.escape("".join(t.units) + "".join(t.bigs))
         ar = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|\d+(?:\.\d+)?"
         num = rf"(?:(?:{ar})[{small}]{{0,3}}|[{cn}]{{1,15}})"
-        numx = rf"{num}(?:{SP}[多余])?(?:[{mult}]{{1,2}}[多余]?)?"
+        numx = rf"{num}(?:{SP}[多余])?(?:{SP}[{mult}]{{1,2}}[多余]?)?"
         core = rf"{numx}(?:%?{SP}{_RANGE_SEP}{SP}{numx})?"
         units = _unit_alternation(lx.units)
         suffixes = _alt(lx.suffix_quals)
@@ -176,8 +178,9 @@ class _Grammar:
 
         alternatives = [
             # --- not figures: consumed so that nothing starts inside them ---
-            ("url", r"(?:https?://|www\.)[!-~]+|[A-Za-z0-9_.+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.]+"),
-            ("code", r"[A-Za-z]+[-_]?\d[A-Za-z0-9.\-_]*|\d+(?:\.\d+)?[A-Za-z]+[A-Za-z0-9]*"),
+            ("url", r"(?:https?://|www\.)[!-~]+"
+                    r"|[A-Za-z0-9_.+-]{1,64}@[A-Za-z0-9-]{1,64}\.[A-Za-z0-9.]{1,64}"),
+            ("code", r"[A-Za-z]{1,16}[-_]?\d[A-Za-z0-9.\-_]*|\d+(?:\.\d+)?[A-Za-z]+[A-Za-z0-9]*"),
             ("phone", r"(?:\+?86[- ]?)?0\d{2,3}-\d{7,8}(?!\d)|1[3-9]\d{9}(?!\d)|\d{3,4}-\d{3,4}-\d{4}(?!\d)|\d{11,}[Xx]?"),
             ("enum", rf"(?<![{cnn}\d])[一二三四五六七八九十]{{1,3}}(?:是|、)|\([一二三四五六七八九十\d]{{1,3}}\)"
                      rf"|(?:^|(?<=[\n。；;:])|(?<=[\n。；;:] ))\d{{1,2}}(?:、|\.(?!\d))"),
@@ -206,6 +209,8 @@ class _Grammar:
         self.numeric = re.compile(pattern, re.MULTILINE)
         body = pattern[pattern.index("(?P<A_gen>"):]
         self.general = re.compile(body, re.MULTILINE)
+        # the general pattern without ranges, for "5%到3%" (no range: 5% alone)
+        self.single = re.compile(body.replace(f"(?P<core>{core})", f"(?P<core>{numx})"), re.MULTILINE)
         # every character an alternative above can start with
         self.trigger = re.compile(rf"[\d{cn}第负\-(A-Za-z]")
         self.words = re.compile(rf"《[^《》\n]{{0,80}}》|{_trie(lx.word_kinds)}")
@@ -233,6 +238,7 @@ def master_pattern() -> re.Pattern:
 
 # ---------------------------------------------------------------- helpers
 
+@lru_cache(maxsize=8192)
 def _num(s: str):
     return parse_numeral(s.replace(" ", "").replace("\t", ""))
 
@@ -247,6 +253,7 @@ def _strip_quals(s: str) -> tuple[str, bool]:
     return out, out != s
 
 
+@lru_cache(maxsize=8192)
 def _core_value(core: str):
     """(value, low, high, had_infix_qualifier) of a numeral or a range."""
     parts = _CORE_SPLIT.split(core)
@@ -278,7 +285,7 @@ def _bare_unit(core: str) -> bool:
     """百 / 千 / 万 / 亿 alone (上百, 逾千): a numeral only with a qualifier."""
     s = core.replace("多", "").replace("余", "").strip()
     t = numeral_table()
-    return len(s) == 1 and (s in t.units or s in t.bigs) and s not in ("十", "拾")
+    return bool(s) and all(c in t.units or c in t.bigs for c in s) and s not in ("十", "拾")
 
 
 def _is_lone_one(core: str) -> bool:
@@ -335,6 +342,7 @@ def _is_noun(word: str, tags: dict) -> bool:
 
 
 def _object_after(text: str, end: int) -> Optional[str]:
+    """What a count counts, written after it: 56家|社会组织结对 -> 社会组织."""
     window = text[end:end + 16]
     window = window.lstrip(" \t“\"‘「")
     cut = _OBJ_PUNCT.search(window)
@@ -342,23 +350,30 @@ def _object_after(text: str, end: int) -> Optional[str]:
         window = window[:cut.start()]
     if not window or not _CJK_RE.match(window):
         return None
+    return _noun_run_after(window)
+
+
+@lru_cache(maxsize=4096)
+def _noun_run_after(window: str) -> Optional[str]:
     tags = _word_tags()
     words = _words(window)
     taken = []
     for w in words[:4]:
+        if tags.get(w) == "nz" and len(w) >= 4:
+            break  # 齐聚一堂: an idiom the dictionary files as a proper noun
         if _is_noun(w, tags) or (tags.get(w) in _MOD_TAGS and len(w) > 1):
             taken.append(w)
             continue
         break
     while taken and not _is_noun(taken[-1], tags):
         taken.pop()
-    if not taken:
-        return None
-    # A noun followed by a verb-like word keeps the head only up to it (社会组织全程 -> 社会组织).
-    return "".join(taken)
+    if not taken and len(words) == 1 and len(window) == 1:
+        return window  # １４５个村（社区）: a one-character object closing its clause
+    return "".join(taken) if taken else None
 
 
 def _object_before(text: str, start: int, links: frozenset) -> Optional[str]:
+    """What a count counts, written before it: 现有登记社会组织|920家 -> 社会组织."""
     window = text[max(0, start - 14):start].rstrip(" \t")
     cut = None
     for m in _OBJ_PUNCT.finditer(window):
@@ -367,6 +382,11 @@ def _object_before(text: str, start: int, links: frozenset) -> Optional[str]:
         window = window[cut:]
     if not window:
         return None
+    return _noun_run_before(window, links)
+
+
+@lru_cache(maxsize=4096)
+def _noun_run_before(window: str, links: frozenset) -> Optional[str]:
     tags = _word_tags()
     words = _words(window)
     while words and words[-1] in links:
@@ -421,12 +441,19 @@ def _fig(ctx, start, end, kind, **kw) -> Optional[Figure]:
     return Figure(start=start, end=end, text=ctx.text[start:end], kind=kind, **kw)
 
 
-def _word_before(ctx, pos: int, words, *, space: bool = True) -> Optional[tuple[str, int]]:
+@lru_cache(maxsize=64)
+def _last_chars(words: tuple) -> frozenset:
+    return frozenset(w[-1] for w in words)
+
+
+def _word_before(ctx, pos: int, words: tuple, *, space: bool = True) -> Optional[tuple[str, int]]:
     """The longest of ``words`` that ends at ``pos`` (one space allowed), and its start."""
     f = ctx.folded
     end = pos
     if space and end > ctx.floor and f[end - 1:end] in (" ", "\t"):
         end -= 1
+    if end <= ctx.floor or f[end - 1] not in _last_chars(words):
+        return None
     for w in words:  # longest first
         s = end - len(w)
         if s >= ctx.floor and f.startswith(w, s):
@@ -539,12 +566,17 @@ def _ordinal_fig(ctx, m) -> Optional[Figure]:
     v = _cn_or_int(m.group("on"))
     if v is None or v <= 0:
         return None
-    end = m.end()
-    if not m.group("os"):
+    end = m.end("os") if m.group("os") else m.end("on")
+    suffix = m.group("os")
+    if suffix and ctx.folded[end:end + 1] in lexicon().unit_blockers.get(suffix, ()):
+        end, suffix = m.end("on"), None  # 第二部分: 部 starts the next word
+    if not suffix:
         nxt = ctx.folded[end:end + 1]
         if nxt and _CJK_RE.match(nxt) and nxt not in "的大":
             return None  # 第一 + a word it belongs to (第一书记, 第二代); 第一大股东 ranks
-    qual = "about" if m.group("oq") else None
+    qual = None
+    if suffix and m.group("oq"):
+        qual, end = "about", m.end("oq")  # 第３１秒左右
     return _fig(ctx, m.start(), end, "ordinal", value=float(v), qualifier=qual)
 
 
@@ -586,6 +618,7 @@ def _money_context(ctx, start: int, end: int) -> bool:
     return any(before.endswith(w) for w in lx.money_before)
 
 
+_FINANCIAL_DIGITS = frozenset("壹贰貳叁參肆伍陆陸柒捌玖拾佰仟")
 _AGO = {"年": "years", "个月": "months", "月": "months", "天": "days", "日": "days", "周": "weeks"}
 
 
@@ -608,8 +641,12 @@ def _general_fig(ctx, m) -> Optional[Figure]:
     lx = lexicon()
     g = m.group
     core = g("core")
-    if any(c in core for c in numeral_table().vague):
-        return None  # 数十, 几千: no number an editor could check
+    if not g("unit") and "." not in core and len(core) != 4 and not _MULT_TAIL.search(core.rstrip("多余 \t")) \
+            and not _CORE_SPLIT.search(core):
+        return None  # a bare number that is neither a year, a decimal reading nor an amount
+    vague = any(c in core for c in numeral_table().vague)
+    if vague and not g("unit"):
+        return None  # 数十, 几千 alone: no number an editor could check
     parsed = _core_value(core)
     if parsed is None:
         return None
@@ -618,7 +655,12 @@ def _general_fig(ctx, m) -> Optional[Figure]:
     suf, unit_w = g("suf"), g("unit")
     is_range = value is None and low is not None and _CORE_SPLIT.search(core) is not None
     pre = None
-    if not g("sign"):
+    sign = g("sign")
+    before = ctx.folded[start - 1:start]
+    if sign == "-" and before and (before.isalnum() and not _CJK_RE.match(before)
+                                   or before in _last_chars(tuple(lx.units)) or before == "%"):
+        sign, start = None, m.start("core")  # 30天-17周岁: a dash between two figures, not a minus
+    if not sign:
         frm = _word_before(ctx, start, ("从",)) if is_range else None
         if frm:
             start = frm[1]  # 从8500到3万: 从 belongs to the range
@@ -632,13 +674,17 @@ def _general_fig(ctx, m) -> Optional[Figure]:
     bare = _bare_unit(core)
     if pre == "上" and not bare:
         pre, start = None, m.start()
-    if bare and not (pre or infix or suf):
+    if bare and len(core.strip()) == 1 and not (pre or infix or suf):
         return None
-    if g("sign") and value is not None:
+    if sign and value is not None:
         value = -value
     unit_key = unit_w.replace("多", "").replace("余", "") if unit_w else None
     kind, unit, factor = (lx.units.get(unit_key) if unit_w else None) or (None, None, 1.0)
     unit_infix = bool(unit_w) and unit_key != unit_w
+    if unit_key in lx.arabic_only and not any(c.isdigit() for c in core):
+        return None  # 两度上调, 二级市场: words, not measures
+    if len(core.strip()) == 1 and core.strip() in _FINANCIAL_DIGITS:
+        return None  # 陆家嘴, 队伍: a financial numeral alone is an ordinary character
     if unit_w:
         blockers = lx.unit_blockers.get(unit_key)
         nxt = ctx.folded[m.end("unit"):m.end("unit") + 1]
@@ -652,7 +698,7 @@ def _general_fig(ctx, m) -> Optional[Figure]:
         return None  # 三点 is "three points"; Arabic 点 counts index points (2226.55点)
     if kind == "percent" and unit_key in ("成", "折"):
         v = value if value is not None else high
-        if v is None or v > 10 or g("sign") or ("." in core and unit_key == "成"):
+        if v is None or v > 10 or sign or ("." in core and unit_key == "成"):
             return None
     if kind is None:
         if value is not None and not _MULT_TAIL.search(core.replace("多", "").replace("余", "")):
@@ -663,7 +709,7 @@ def _general_fig(ctx, m) -> Optional[Figure]:
         end = m.end("core")
         suf = None
     lone_one = _is_lone_one(core) and not (pre or infix or unit_infix or suf)
-    if lone_one and (kind == "quantity" or (kind == "count" and unit_key in lx.indefinite)):
+    if lone_one and (kind == "quantity" or (kind == "count" and unit_key not in lx.lone_one)):
         return None  # 一个, 一家, 一级: the indefinite article or a grade, not a figure
     nxt = ctx.folded[end:end + 1]
     if kind in ("count", "quantity") and ctx.folded[start - 1:start] in ("“", "‘", '"') \
@@ -681,6 +727,13 @@ def _general_fig(ctx, m) -> Optional[Figure]:
     if kind == "duration" and unit_key == "月" and value is None and re.match(r"[\d\s~至到—–-]+$", core):
         # ３－５月: a span of months of one year
         return _fig(ctx, start, end, "date", date=_dates.format_date(ctx.base_year))
+    if unit_w and value is not None and not suf and not pre and not infix and not unit_infix:
+        # １０００桶至３０００桶: a range whose bounds both carry the unit
+        tail = _unit_range_tail(unit_w).match(ctx.folded, end)
+        if tail:
+            upper = _core_value(tail.group("hi"))
+            if upper and upper[0] is not None and upper[0] > value:
+                value, low, high, end = None, value, upper[0], tail.end()
     # Suffix qualifiers: 多/余 after a unit only for durations and quantities (3年多).
     qual_words = []
     if suf:
@@ -698,6 +751,8 @@ def _general_fig(ctx, m) -> Optional[Figure]:
         qual_words.extend(_qualifier_before(ctx, start))
     if infix or unit_infix:
         qual_words.append("more")
+    if vague:
+        qual_words.append("about")  # 数十个, 十几人: a range only roughly stated
     qual = qual_words[0] if qual_words else None
     if factor != 1.0:
         value = None if value is None else round(value * factor, 6)
@@ -710,6 +765,14 @@ def _general_fig(ctx, m) -> Optional[Figure]:
         obj = _object_after(ctx.text, end) or _object_before(ctx.text, start, lx.object_links)
     return _fig(ctx, start, end, kind, value=value, low=low, high=high, unit=unit,
                 qualifier=qual, object=obj)
+
+
+@lru_cache(maxsize=256)
+def _unit_range_tail(unit_w: str) -> re.Pattern:
+    """What closes a range after its first bound and unit: 至３０００桶."""
+    ar = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|\d+(?:\.\d+)?"
+    small = re.escape("".join(numeral_table().units) + "".join(numeral_table().bigs))
+    return re.compile(rf"{SP}{_RANGE_SEP}{SP}(?P<hi>(?:{ar})[{small}]{{0,3}}){SP}{re.escape(unit_w)}")
 
 
 @lru_cache(maxsize=1)
@@ -764,6 +827,11 @@ def _numeric_scan(ctx) -> list:
             fig = _fraction_fig(ctx, m)
         else:
             fig = _general_fig(ctx, m)
+            if fig is None and _CORE_SPLIT.search(m.group("core")):
+                one = gr.single.match(folded, p)  # not a range after all: the first bound alone
+                if one is not None:
+                    fig = _general_fig(ctx, one)
+                    pos = max(one.end(), p + 1)
         if fig is None and name != "gen":
             # A date or time that turned out not to be one (3点建议, 一月一推进 …)
             # may still be a figure of another kind starting at the same place.

@@ -2,34 +2,49 @@
 
 How a name is found
 -------------------
-1. *Anchors.*  A regex built as a trie finds, in C, every org-name head
-   suffix (局 部 委员会 促进会 学校 医院 公司 社 队 …, ``suffixes.tsv``) and
-   every gazetteer name (新华社 证监会 欧盟 …, ``gazetteer.tsv``).  Anchors
-   must end where a jieba word ends, so 社会 or 部分 never anchor.
+1. *Anchors.*  Regexes built as tries find, in C, every org-name head suffix
+   (局 部 委员会 促进会 学校 医院 公司 社 队 …, ``data/orgs/suffixes.tsv``,
+   matched on the reversed text so the longest suffix at each end wins) and
+   every gazetteer name (新华社 证监会 欧盟 …, ``gazetteer.tsv``).  An anchor
+   must end where a jieba word ends, so 社会 or 部分 never anchor, and a word
+   that only ends like an org (干部, 格局, 研讨会: ``block`` lines) is none.
+   Words fusing a name with a title (财政部长, 市委书记) or a place with a
+   known name (美国国务院) are split first.
 2. *Leftward walk.*  From each anchor the recognizer walks left over the
    jieba tokens with a small grammar of name shapes::
 
-       name := prefix* descriptor* head
-       prefix := place (苍南县, 美国, 县) | organization (县委, 人民政府)
-       descriptor := noun-like word (传统 文化 职业技能 培训 …)
+       name       := prefix* descriptor* head
+       prefix     := place (苍南县, 美国, 县) | organization (县委, 人民政府)
+       descriptor := noun-like word (传统 文化 职业技能 培训 …), verbs inside
 
    The part-of-speech tags come from jieba's dictionary column (a dict
    lookup), not from jieba's POS tagger, which is ~25x slower.  The walk
-   stops at punctuation, function words (由 在 和 的 …, and jieba tags p c u
-   r d m q …), at a verb unless it sits right before the head, and once it
-   is in the prefix part at anything that is not a place or an organization.
-3. *Filters.*  A name needs something proper in it — a place, an
-   organization, a name the dictionary does not know (民健, 唐风) or a
-   proper-noun tag — so generic phrases (社会组织应急救援队) are not names;
-   one counted by a numeral (56家社会组织…) is a class, not a name.
+   stops at punctuation, function words (由 在 和 的 …; tags p c u r d m q …),
+   at a verb right after a prefix (配合|县委…), at an outer place (衡南县|泉溪镇…
+   keeps the inner one), and once in the prefix at anything but a place or
+   an organization.  Words before a verb with nothing proper among them are
+   the sentence's (合作项目|旨在|加强|协和公共卫生学院).
+3. *Filters.*  A bare head (中心, 促进会) needs something proper before it —
+   a place, an organization, a word the dictionary does not know (民健,
+   唐风) or a proper-noun tag — so generic phrases (社会组织应急救援队) are
+   not names; a common word heading a name (科技司, 代表团) and the domain
+   dictionary's kinds of bodies (慈善总会, 党建联盟) need a place or an
+   organization right before them; one counted by a numeral (56家社会组织…)
+   is a class, not a name, and so is a country with a class head (美国公司:
+   American companies, ``class_heads.txt``).  The term of an elected body
+   belongs to its name (第六届|全国人大, ``term_bodies.txt``); marks joining
+   a foreign name's parts do too (佩诺—里加集团).  A generic unit right
+   after a name is a sub-unit of it (中国共产党|友好代表团).  《X》 followed
+   by 杂志/周刊/报 or by a reporting verb (报道) names a publication.
 4. *Overlaps.*  The longest candidate wins.
 
 Aliases within an article
 -------------------------
 * 县民政局 → 苍南县民政局: a leading 县/市/省/区/镇/乡 abbreviates the place
-  of that level the article names (most often, first on ties).
-* 民健社 → 苍南县民健社: a name that another name of the article extends by
-  a sub-national place only.
+  of that level the article names (a full name already named wins, then the
+  most named place, first on ties).
+* 民健社 → 苍南县民健社: a name that exactly one other name of the article
+  extends by a sub-national place only.
 * 该局 / 该中心 / 本会 → the nearest preceding organization whose name ends
   so.  Without one the anaphor is dropped.
 * A gazetteer abbreviation resolves to its full name (央行 → 中国人民银行).
@@ -70,15 +85,13 @@ class _Candidate:
     type: str
     gazetteer: bool = False
     anaphor_tail: str = ""  # for 该局: "局"
+    #: the type is the outer body's (a sub-unit: 中国共产党友好代表团 is the party's)
+    fixed_type: bool = False
 
 
 # ------------------------------------------------------------------------------------------
 # token classes
 # ------------------------------------------------------------------------------------------
-
-def _tag(lex: OrgLexicon, tok: Token) -> Optional[str]:
-    return tok.pos if tok.pos is not None else lex.tags.get(tok.text)
-
 
 def _is_han(text: str) -> bool:
     return all("\u3400" <= ch <= "\u9fff" for ch in text)
@@ -113,6 +126,8 @@ def _name_before_title(lex: OrgLexicon, head: str, tokens: list, k: int) -> bool
         return True
     if head == suffix and len(head) == 1 and k > 0 and tokens[k - 1].end == tokens[k].start:
         prev = tokens[k - 1].text
+        if k >= 2 and tokens[k - 2].end == tokens[k - 1].start and _org_like(lex, tokens[k - 2].text):
+            return False   # 内务部|代理|部长: the title belongs to the body named before
         return lex.tags.get(prev) in ("n", "vn", "nz", "ns", "j") and not _org_like(lex, prev)
     return head == suffix and len(head) > 1   # 党组|书记, 支部|书记
 
@@ -164,17 +179,14 @@ def _split_tokens(lex: OrgLexicon, text: str, tokens: list, gazetteer_hits: list
 
 def _classify(lex: OrgLexicon, tok: Token, tag: Optional[str]) -> str:
     """One of stop, abbrev, place, org, proper, verb, adj, desc (memoized per word and tag)."""
+    memo = lex.cache.get("classes")
+    if memo is None or len(memo) > 200_000:
+        memo = lex.cache["classes"] = {}
     key = (tok.text, tag)
-    cls = _CLASS_MEMO.get(key)
+    cls = memo.get(key)
     if cls is None:
-        if len(_CLASS_MEMO) > 200_000:
-            _CLASS_MEMO.clear()
-        cls = _CLASS_MEMO[key] = _classify_word(lex, tok.text, tag)
+        cls = memo[key] = _classify_word(lex, tok.text, tag)
     return cls
-
-
-#: word classes already worked out; the lexicon is fixed for the process
-_CLASS_MEMO: dict = {}
 
 
 def _classify_word(lex: OrgLexicon, word: str, tag: Optional[str]) -> str:
@@ -184,9 +196,8 @@ def _classify_word(lex: OrgLexicon, word: str, tag: Optional[str]) -> str:
         return "stop"
     if len(word) == 1 and word in lex.admin_suffixes and lex.admin_suffixes[word][1]:
         return "abbrev"
-    if len(word) == 1 and word in lex.suffixes and lex.suffixes[word][1] == "head" \
-            and tag not in ("v", "p", "c", "u", "d", "r"):
-        return "abbrev"   # 厅|党组, 站|党委, 局|机关: the body the article is about, abbreviated
+    if word in lex.unit_abbreviations:
+        return "unit"   # 厅|党组, 站|党委: the body the article is about, abbreviated
     if word in lex.gazetteer:
         return "org"
     suffix = lex.longest_suffix(word)
@@ -194,7 +205,7 @@ def _classify_word(lex: OrgLexicon, word: str, tag: Optional[str]) -> str:
         kind, mode = lex.suffixes[suffix]
         if mode == "standalone":
             return "org"
-        if mode == "head" and len(word) > len(suffix) and tag == "nt":
+        if mode in ("head", "word") and len(word) > len(suffix) and tag == "nt":
             return "org"
     if tag == "nt":
         return "org"
@@ -204,8 +215,10 @@ def _classify_word(lex: OrgLexicon, word: str, tag: Optional[str]) -> str:
         return "stop"
     if tag is None:
         # a word jieba's HMM glued together: proper (民健, 唐风) unless it begins
-        # with a function character (刚出, 我同, 一是)
-        return "verb" if word[0] in lex.function_chars else "proper"
+        # with a function character (刚出, 我同, 一是) or ends with one that ends
+        # no name (工与, 日随)
+        return "verb" if word[0] in lex.function_chars or \
+            word[-1] in lex.final_function_chars else "proper"
     if tag in _PROPER_TAGS:
         return "proper"
     if tag.startswith("v") and tag != "vn":
@@ -221,13 +234,13 @@ def _classify_word(lex: OrgLexicon, word: str, tag: Optional[str]) -> str:
 # recognition
 # ------------------------------------------------------------------------------------------
 
-_PREFIX_CLASSES = ("place", "org", "abbrev")
-_OPEN_QUOTES = "“「『\"'‘"
-_CLOSE_QUOTES = "”」』\"'’"
+_PREFIX_CLASSES = ("place", "org", "abbrev", "unit")
 #: words between a name and a sub-unit of it (友好|代表团, 农村|科技司)
 _SUBUNIT_CLASSES = ("desc", "adj", "proper")
 #: most words between a name and its sub-unit's head
 MAX_SUBUNIT_WORDS = 2
+#: marks that join the parts of a foreign name (洛克希德·马丁, 佩诺—里加)
+_NAME_JOINERS = frozenset({"·", "•", "・", "—", "-", "－"})
 #: a Chinese numeral or ordinal word (第五, 九十, 三)
 _ORDINAL_RE = re.compile(r"^第?[〇零一二三四五六七八九十百]+$")
 
@@ -255,14 +268,19 @@ def _walk_left(lex: OrgLexicon, tokens: list, tags: list, first: int, *,
         cls = _classify(lex, tok, tags[i])
         if cls == "stop" and i == first - 1 and not prefix_only and _ORDINAL_RE.match(tok.text):
             cls = "desc"   # 第五|中学, 九十|中学, 三|中队: a number right before the head
+        if tok.text in _NAME_JOINERS and i > 0 and tokens[i - 1].end == tok.start and \
+                classes.get(i + 1) in ("proper", "org") and \
+                _classify(lex, tokens[i - 1], tags[i - 1]) in ("proper", "org"):
+            cls = "proper"   # 佩诺|—|里加|集团, 洛克希德|·|马丁|公司: a foreign name in parts
         classes[i] = cls
         if cls == "stop":
             break
         if cls in _PREFIX_CLASSES:
             if classes.get(i + 1) == "verb":
                 break   # 配合|县委|两新工委|建立|工委: a verb after a prefix ends the name
-            if cls == "place" and classes.get(i + 1) == "place":
-                break   # 衡南县|泉溪镇|…: a name keeps only the innermost of stacked places
+            if cls == "place" and classes.get(i + 1) == "place" and \
+                    lex.admin_level_of(tokens[i + 1].text) is not None:
+                break   # 衡南县|泉溪镇|…: a name keeps only the innermost of stacked units
             in_prefix = True
         elif in_prefix:
             break
@@ -287,8 +305,31 @@ def _walk_left(lex: OrgLexicon, tokens: list, tags: list, first: int, *,
     # a name does not begin with a verb or an adjective (开展|公益助老服务中心)
     while start < first and classes.get(start) in ("verb", "adj"):
         start += 1
-    proper = any(classes.get(j) in ("place", "org", "abbrev", "proper") for j in range(start, first))
+    proper = any(classes.get(j) in ("place", "org", "abbrev", "unit", "proper")
+                 for j in range(start, first))
     return start, proper, stopper
+
+
+#: the term of a body elected for one (第六届, 九届): 九届|全国人大 names that body
+_TERM_RE = re.compile(r"^第?[〇零一二三四五六七八九十百0-9]+届$")
+
+
+def _with_term(lex: OrgLexicon, tokens: list, start: int, head: str) -> int:
+    """``start``, or the token before it when that is the term of a body
+    elected for one (九届|全国人大; not 六届|县委|书记) and ``head`` names it."""
+    if start > 0 and tokens[start - 1].end == tokens[start].start and \
+            _TERM_RE.match(tokens[start - 1].text) and head.endswith(lex.term_bodies):
+        return start - 1
+    return start
+
+
+def _class_of_bodies(lex: OrgLexicon, name: str) -> bool:
+    """Whether ``name`` is a country and a class head (美国公司: American companies)."""
+    for head in lex.class_heads:
+        if len(name) > len(head) and name.endswith(head) and \
+                name not in lex.gazetteer and lex.place_level(name[:-len(head)]) == "country":
+            return True
+    return False
 
 
 def _counted(lex: OrgLexicon, tokens: list, tags, index: int) -> bool:
@@ -319,7 +360,9 @@ def _head_kind(lex: OrgLexicon, word: str, suffix: str, tag: Optional[str]) -> O
     格局, 加油站).
     """
     if len(word) <= len(suffix):
-        return "bare"
+        # a lone character jieba's dictionary knows as a verb (办, 站) heads a
+        # name only right after a place or an organization (街道|办, not 小钱|办)
+        return "weak" if len(word) == 1 and (tag or "").startswith("v") else "bare"
     if word in lex.gazetteer:
         return "name"
     if word in lex.blocked:
@@ -336,17 +379,20 @@ def _head_kind(lex: OrgLexicon, word: str, suffix: str, tag: Optional[str]) -> O
         # 民健社 is a name; a one-character stem (引厂) is too little to tell
         return "name" if len(stem) >= 2 else "bare"
     stem_tag = lex.tags.get(stem)
+    if lex.suffixes[suffix][1] == "word":
+        return "name"   # 保守党, 人民党: the dictionary lists parties by name
     if word in lex.user_words:
         # the domain dictionary lists kinds of bodies (慈善总会, 党建联盟): a name
         # only after a place or an organization (苍南县|慈善总会, 县委|两新工委)
         return "weak"
     if tag == "nt":
-        # jieba's nt column also holds generic words: a verb stem makes one (加油站),
-        # and a common-noun stem (党建联盟, 民政局) names a body only after a place
-        # or an organization (苍南县|民政局)
+        # jieba's nt column also holds generic words: a verb stem makes one
+        # (加油站); the rest name a body even alone (民政厅, 货币联盟: the news
+        # says 民政厅 for the province's), kinds of banks being listed as
+        # blocked in the gazetteer (外资银行)
         if (stem_tag or "").startswith("v"):
             return None
-        return "weak" if stem_tag in ("n", "vn") else "name"
+        return "name"
     if stem in lex.gazetteer or lex.is_place(stem) or stem_tag in _PROPER_TAGS:
         return "name"   # 智利|队, 克罗地亚|队
     # a common noun ending like an org (科技司, 代表团): a name only right after
@@ -426,6 +472,7 @@ def _candidates(lex: OrgLexicon, folded: str, tokens: list, gazetteer_hits: list
         while start > 0 and tokens[start - 1].end == tokens[start].start and \
                 _classify(lex, tokens[start - 1], tags[start - 1]) in ("place", "abbrev"):
             start -= 1
+        start = _with_term(lex, tokens, start, name)
         found.append(_Candidate(tokens[start].start, hit_end, kind, gazetteer=True))
 
     # --- suffix-headed names: matched on the reversed text, so longest suffix per end ----
@@ -443,32 +490,39 @@ def _candidates(lex: OrgLexicon, folded: str, tokens: list, gazetteer_hits: list
         head = _head_kind(lex, word, suffix, tags[last]) if first == last else "bare"
         if head is None:
             continue
+        if len(word) == 1 and end < n and (folded[end].isdigit() or folded[end] in _NUMERAL_STEM):
+            continue   # 收盘|报|3000点: a one-character head before a number is a verb
         widest = lex.longest_suffix(folded[max(0, end - lex.max_suffix_len):end])
         if widest is not None and lex.suffixes[widest][1] == "block" and len(widest) > len(suffix) \
                 and word not in lex.gazetteer:
             continue   # 新|格局, 全|部: a word that only ends like an org
         prefix_only = head == "name" or mode == "standalone"
         start_tok, proper, stopper = _walk_left(lex, tokens, tags, first, prefix_only=prefix_only)
+        if mode == "standalone" and start_tok == first and first > 0 and \
+                word[0] in lex.admin_suffixes and lex.admin_suffixes[word[0]][1] and \
+                tokens[first - 1].end == tokens[first].start and \
+                _classify(lex, tokens[first - 1], tags[first - 1]) in ("proper", "place"):
+            start_tok = first - 1   # 清丰|县委: the word before 县委 is the county's name
         if head == "weak" and (start_tok == first or _classify(lex, tokens[start_tok],
                                                                tags[start_tok]) not in _PREFIX_CLASSES):
             pending.append((first, end, kind))
             continue
-        quoted = (start_tok < first and tokens[start_tok].start > 0 and end < n
-                  and folded[tokens[start_tok].start - 1] in _OPEN_QUOTES
-                  and folded[end] in _CLOSE_QUOTES)
-        if head == "bare" and mode != "standalone" and (start_tok == first or not proper) \
-                and not quoted:
-            # a bare or generic head: 中心, 社会组织应急救援队 (but “防汛救灾领导小组”, in
-            # quotation marks, is set off as a name); after 该/本 it is an anaphor
+        if head == "bare" and mode != "standalone" and (start_tok == first or not proper):
+            # a bare or generic head: 中心, 社会组织应急救援队; after 该/本 it is an anaphor
+            tail = folded[tokens[stopper + 1].start:end] if stopper >= 0 else ""
             if stopper >= 0 and tokens[stopper].text in lex.determiners and \
-                    tokens[stopper].end == tokens[stopper + 1].start:
-                found.append(_Candidate(tokens[stopper].start, end, kind,
-                                        anaphor_tail=folded[tokens[stopper + 1].start:end]))
+                    tokens[stopper].end == tokens[stopper + 1].start and \
+                    any(tail.endswith(h) for h in lex.anaphor_heads):
+                found.append(_Candidate(tokens[stopper].start, end, kind, anaphor_tail=tail))
             else:
                 pending.append((first, end, kind))
             continue
         if _counted(lex, tokens, tags, start_tok):
             continue
+        if _class_of_bodies(lex, folded[tokens[start_tok].start:end]):
+            continue
+        if start_tok < first or prefix_only:
+            start_tok = _with_term(lex, tokens, start_tok, word)
         found.append(_Candidate(tokens[start_tok].start, end, kind))
 
     # --- sub-units: a generic unit right after a name is part of it ------------------
@@ -486,7 +540,8 @@ def _candidates(lex: OrgLexicon, folded: str, tokens: list, gazetteer_hits: list
                     break
                 outer = name_ending_at.get(tokens[j].start)
                 if outer is not None and (j == 0 or tokens[j - 1].end == tokens[j].start):
-                    found.append(_Candidate(outer.start, end, kind))
+                    outer_type = _name_type(lex, folded[outer.start:outer.end], outer.type)
+                    found.append(_Candidate(outer.start, end, outer_type, fixed_type=True))
                     break
 
     # --- names in book-title marks: 《新闻报》, 美国《科学》杂志 -----------------------------
@@ -540,12 +595,30 @@ def _select(candidates: list[_Candidate], exclude: Sequence[tuple[int, int]]) ->
 
 
 def _name_type(lex: OrgLexicon, name: str, fallback: str) -> str:
+    """The type of a name: the gazetteer's, else its head suffix's.
+
+    A generic unit (代表团, 办公室, 计划署: a government or other head) of a
+    known body takes the body's type: 联合国|艾滋病联合计划署 is international,
+    中国共产党|友好代表团 and 中国共产党|苍南县委员会 are the party's.
+    """
     if name in lex.gazetteer:
         return lex.gazetteer[name][0]
+    if name in lex.gazetteer_types_by_canonical:
+        return lex.gazetteer_types_by_canonical[name]   # 中国银行业监督管理委员会, from 银监会
+    kind = fallback if fallback in ORG_TYPES else "other"
     suffix = lex.longest_suffix(name)
     if suffix is not None and lex.suffixes[suffix][0] in ORG_TYPES:
-        return lex.suffixes[suffix][0]
-    return fallback if fallback in ORG_TYPES else "other"
+        kind = lex.suffixes[suffix][0]
+    leading = lex.gazetteer_re.match(name)
+    if leading and leading.group() in lex.gazetteer and kind in ("government", "other") and \
+            lex.gazetteer[leading.group()][0] in _BODY_TYPES_UNITS_INHERIT:
+        return lex.gazetteer[leading.group()][0]
+    return kind
+
+
+#: types a generic unit inherits from the known body its name begins with (an
+#: enterprise is left out: 中国银行|业监督管理委员会 only looks like one)
+_BODY_TYPES_UNITS_INHERIT = ("party", "international", "school", "hospital", "judicial", "media")
 
 
 # ------------------------------------------------------------------------------------------
@@ -631,8 +704,8 @@ def _resolve_article(lex: OrgLexicon, text: str, tokens: list,
                                     antecedent.type))
             continue
         canonical = canon_of[surface]
-        mentions.append(Mention(cand.start, cand.end, surface, canonical,
-                                _name_type(lex, canonical, cand.type)))
+        kind = cand.type if cand.fixed_type else _name_type(lex, canonical, cand.type)
+        mentions.append(Mention(cand.start, cand.end, surface, canonical, kind))
     return mentions
 
 

@@ -10,7 +10,7 @@ POS tagger.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping, Optional
@@ -21,7 +21,7 @@ from pipeline.config import DATA_DIR, load_config
 from pipeline.model import ORG_TYPES
 
 #: a suffix table line's third column
-SUFFIX_MODES = ("head", "standalone", "block")
+SUFFIX_MODES = ("head", "word", "standalone", "block")
 #: place levels of places.tsv and admin_suffixes.tsv
 PLACE_LEVELS = ("country", "province", "city", "county", "district", "town", "village", "region")
 
@@ -48,7 +48,9 @@ class OrgLexicon:
     blocked : frozenset of str
         Names that look like organizations but are not (gazetteer type ``-``).
     suffixes : mapping of str to (type, mode)
-        Head suffixes of organization names; ``mode`` is one of SUFFIX_MODES.
+        Head suffixes of organization names; ``mode`` is one of SUFFIX_MODES:
+        head (needs a name before it), word (a dictionary word ending so is
+        a name: 保守党), standalone (a name alone: 县委), block (never a name).
     places : mapping of str to str
         Place names with their level.
     admin_suffixes : mapping of str to (level, abbreviates)
@@ -59,6 +61,8 @@ class OrgLexicon:
         Words an organization name never begins with or contains.
     determiners : frozenset of str
         Anaphoric determiners (该, 本): 该局 refers back to an organization.
+    anaphor_heads : frozenset of str
+        What may follow a determiner in an anaphor (局, 中心, 会).
     titles : tuple of str
         Titles that follow a name (长 书记 主任), longest first.
     function_chars : frozenset of str
@@ -67,6 +71,18 @@ class OrgLexicon:
         Characters that end a count of organizations (家 个 支).
     media_cues : tuple of str
         Words after a publication's title that show it is one (报道 发表).
+    final_function_chars : frozenset of str
+        Characters that end no word of a name (与 的 了): a glued word
+        ending so (工与) is a fragment of the sentence.
+    class_heads : frozenset of str
+        Heads that right after a country's name make a class of bodies
+        (美国|公司: American companies), not a name.
+    term_bodies : tuple of str
+        Endings of bodies elected for a term (人大, 常委会, 议会): an ordinal
+        term before them is part of the name (第九届全国人大).
+    unit_abbreviations : frozenset of str
+        One-character bodies that stand for the body the article is about
+        before a sub-unit (厅|党组, 站|党委).
     """
     tags: Mapping[str, str]
     user_words: frozenset
@@ -78,10 +94,17 @@ class OrgLexicon:
     not_places: frozenset
     boundary_words: frozenset
     determiners: frozenset
+    anaphor_heads: frozenset
     titles: tuple
     function_chars: frozenset
     counters: frozenset
     media_cues: tuple
+    unit_abbreviations: frozenset
+    term_bodies: tuple = ()
+    class_heads: frozenset = frozenset()
+    final_function_chars: frozenset = frozenset()
+    #: compiled patterns and memos, built on first use (the lexicon itself never changes)
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     # --- compiled patterns, built once -------------------------------------------------
     @property
@@ -106,6 +129,12 @@ class OrgLexicon:
     @property
     def anaphor_re(self) -> re.Pattern:
         return _compiled(self, "anaphor")
+
+    @property
+    def gazetteer_types_by_canonical(self) -> Mapping[str, str]:
+        """The type of each full name the gazetteer resolves an abbreviation to."""
+        return _cached(self, "types_by_canonical",
+                       lambda: {canonical: kind for kind, canonical in self.gazetteer.values()})
 
     @property
     def media_cue_re(self) -> re.Pattern:
@@ -168,6 +197,13 @@ class OrgLexicon:
                 return self.admin_suffixes[suffix][0]
         return "region" if self.is_place(text) else None
 
+    def admin_level_of(self, text: str) -> Optional[str]:
+        """The level of an administrative unit named by shape (泉溪镇: town), else None."""
+        for suffix, (level, _) in self.admin_suffixes.items():
+            if len(text) > len(suffix) and text.endswith(suffix) and text not in self.not_places:
+                return level
+        return None
+
     def is_place_chain(self, text: str) -> bool:
         """Whether ``text`` is one or more places in a row (浙江省温州市苍南县)."""
         if not text:
@@ -184,38 +220,28 @@ class OrgLexicon:
 
 _HAN_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
 _ADMIN_SPLIT_RE = re.compile(r"(?:省|市|县|区|镇|乡|州|旗|街道)")
-_PATTERNS: dict = {}
 
 
 def _cached(lex: OrgLexicon, key: str, build):
-    full = (id(lex), key)
-    if full not in _PATTERNS:
-        _PATTERNS[full] = build()
-    return _PATTERNS[full]
+    if key not in lex.cache:
+        lex.cache[key] = build()
+    return lex.cache[key]
 
 
 def _max_len(lex: OrgLexicon) -> int:
-    key = (id(lex), "maxlen")
-    if key not in _PATTERNS:
-        _PATTERNS[key] = max((len(s) for s in lex.suffixes), default=1)
-    return _PATTERNS[key]
+    return _cached(lex, "maxlen", lambda: max((len(s) for s in lex.suffixes), default=1))
 
 
 def _compiled(lex: OrgLexicon, which: str) -> re.Pattern:
-    key = (id(lex), which)
-    if key not in _PATTERNS:
+    def build() -> re.Pattern:
         if which == "suffix":
-            pattern = trie_pattern(s[::-1] for s, (_, mode) in lex.suffixes.items()
-                                   if mode != "block")
-        elif which == "gazetteer":
-            pattern = trie_pattern(list(lex.gazetteer) + list(lex.blocked))
-        else:
-            heads = [s for s, (_, mode) in lex.suffixes.items() if mode != "block"]
-            heads += ["会", "院", "校", "所", "行", "组织", "单位"]
-            pattern = "(?:%s)%s" % ("|".join(sorted(map(re.escape, lex.determiners))),
-                                    trie_pattern(heads))
-        _PATTERNS[key] = re.compile(pattern)
-    return _PATTERNS[key]
+            return re.compile(trie_pattern(s[::-1] for s, (_, mode) in lex.suffixes.items()
+                                           if mode != "block"))
+        if which == "gazetteer":
+            return re.compile(trie_pattern(list(lex.gazetteer) + list(lex.blocked)))
+        return re.compile("(?:%s)%s" % ("|".join(sorted(map(re.escape, lex.determiners))),
+                                        trie_pattern(lex.anaphor_heads)))
+    return _cached(lex, which, build)
 
 
 def trie_pattern(words: Iterable[str]) -> str:
@@ -328,7 +354,11 @@ def load_lexicon(folder: Optional[str] = None) -> OrgLexicon:
             continue
         if kind not in ORG_TYPES:
             raise OrgDataError(f"{base / 'gazetteer.tsv'}: {name!r} has unknown type {kind!r}")
-        gazetteer.setdefault(name, (kind, row[2] if len(row) > 2 else name))
+        canonical = row[2] if len(row) > 2 else name
+        gazetteer.setdefault(name, (kind, canonical))
+        if kind == "media" and name.endswith("报") and canonical.endswith("报"):
+            # a newspaper's publisher goes by the paper's name and 社 (经济日报社)
+            gazetteer.setdefault(name + "社", (kind, canonical + "社"))
     suffixes: dict = {}
     for suffix, kind, mode in _rows(base / "suffixes.tsv", min_cols=3, max_cols=3):
         if mode not in SUFFIX_MODES or (kind not in ORG_TYPES and kind != "-"):
@@ -345,6 +375,11 @@ def load_lexicon(folder: Optional[str] = None) -> OrgLexicon:
         if level not in PLACE_LEVELS or abbreviates not in ("yes", "no"):
             raise OrgDataError(f"{base / 'admin_suffixes.tsv'}: bad line for {suffix!r}")
         admin[suffix] = (level, abbreviates == "yes")
+    anaphora = _rows(base / "anaphora.tsv", min_cols=2, max_cols=2)
+    for kind, _ in anaphora:
+        if kind not in ("determiner", "head"):
+            raise OrgDataError(f"{base / 'anaphora.tsv'}: unknown kind {kind!r} "
+                               "(expected determiner or head)")
     tags, user_words = _jieba_tags(load_config().path("segment", "user_dictionary"))
     return OrgLexicon(
         tags=tags,
@@ -356,9 +391,15 @@ def load_lexicon(folder: Optional[str] = None) -> OrgLexicon:
         admin_suffixes=admin,
         not_places=_words(base / "not_places.txt"),
         boundary_words=_words(base / "boundary_words.txt"),
-        determiners=_words(base / "anaphora.tsv"),
+        determiners=frozenset(text for kind, text in anaphora if kind == "determiner"),
+        anaphor_heads=frozenset(text for kind, text in anaphora if kind == "head"),
         titles=tuple(sorted(_words(base / "titles.txt"), key=lambda t: (-len(t), t))),
         function_chars=frozenset(ch for word in _words(base / "function_chars.txt") for ch in word),
         counters=frozenset(ch for word in _words(base / "counters.txt") for ch in word),
         media_cues=tuple(sorted(_words(base / "media_cues.txt"))),
+        unit_abbreviations=_words(base / "unit_abbreviations.txt"),
+        term_bodies=tuple(sorted(_words(base / "term_bodies.txt"))),
+        class_heads=_words(base / "class_heads.txt"),
+        final_function_chars=frozenset(
+            ch for word in _words(base / "final_function_chars.txt") for ch in word),
     )
