@@ -132,7 +132,7 @@ def _cmd_run(args) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: config {args.config}: {exc}", file=sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    previous_handler = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         result = run(args.input, args.output, base_date=args.base_date, workers=args.workers,
                      themes_path=args.themes, reviews_dir=args.reviews, engine=args.engine,
@@ -141,10 +141,19 @@ def _cmd_run(args) -> int:
     except OutputBusy as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 75  # EX_TEMPFAIL: try again later
+    except OSError as exc:
+        # The output folder cannot be written (a file in its place, no space,
+        # no permission); the previous output, if any, is unchanged.
+        where = exc.filename or args.output
+        print(f"error: cannot write the output ({where}: {exc.strerror or exc}); "
+              "nothing was published", file=sys.stderr)
+        return 74  # EX_IOERR
     except KeyboardInterrupt:
         print(f"interrupted: stopped before finishing; the previous output in {args.output} "
               "is unchanged", file=sys.stderr)
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
     problems = [d for d in result.documents if d.status in ("failed", "skipped")]
     for d in problems:
         print(f"warning: {d.path}: {d.message}", file=sys.stderr)

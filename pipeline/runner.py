@@ -49,6 +49,8 @@ class RunResult:
     recovered: str = ""
     #: (article_id, message) of articles whose analysis raised; kept with empty results
     failures: list = field(default_factory=list)
+    #: seconds spent in each phase of the run (written to run_log.jsonl only)
+    phases: dict = field(default_factory=dict)
 
     @property
     def n_articles(self) -> int:
@@ -297,6 +299,7 @@ def _run_into(staging: Path, inputs: Sequence[str], *, out: Path, base_date, wor
     cache = AnalysisCache(cache_path if use_cache else None, context=context)
     bar = _progress_bar(progress)
     failures: list = []
+    clock = time.monotonic()
     try:
         with Engine(engine, workers=workers, scheduler=scheduler, cost=_article_cost) as eng:
             analyses = list(analyze_stream(articles(), engine=eng, cache=cache,
@@ -306,16 +309,67 @@ def _run_into(staging: Path, inputs: Sequence[str], *, out: Path, base_date, wor
         cache.close()
         if bar is not None:
             bar.close()
+    phases = {"read_and_analyze": time.monotonic() - clock}
+    clock = time.monotonic()
     tables, notes = build_tables(documents, analyses, config=config)
     reviews = load_reviews(Path(reviews_dir)) if reviews_dir else None
     tables["figures"], review_summary = apply_reviews(tables["figures"], reviews)
+    phases["corpus_steps"] = time.monotonic() - clock
+    clock = time.monotonic()
+    result = RunResult(tables=tables, documents=documents, analyses=analyses, notes=notes,
+                       reviews=review_summary, cached=cache.hits, failures=failures,
+                       phases=phases)
+    if workers > 1 and available_cores() > 1:
+        # The tables and review sheets do not depend on the briefing: write
+        # them in a second process while this one renders the briefing.
+        with _in_child(_write_files, tables, staging, review_summary):
+            render_briefing(result, staging, config=config)
+    else:
+        _write_files(tables, staging, review_summary)
+        render_briefing(result, staging, config=config)
+    phases["tables_reviews_briefing"] = time.monotonic() - clock
+    return result
+
+
+def _write_files(tables: dict, staging: Path, review_summary: dict) -> None:
+    """The tables (CSV and Parquet) and the editors' review sheets, into ``staging``."""
     for name, df in tables.items():
         T.write_table(df, staging / "tables", name)
-    result = RunResult(tables=tables, documents=documents, analyses=analyses, notes=notes,
-                       reviews=review_summary, cached=cache.hits, failures=failures)
     write_review_outputs(tables, staging / "review", summary=review_summary)
-    render_briefing(result, staging, config=config)
-    return result
+
+
+class _in_child:
+    """Run ``func(*args)`` in a forked process for the length of a ``with`` block.
+
+    Leaving the block waits for the child; a child that failed raises here, and
+    leaving on an exception (Ctrl-C) stops the child first.
+    """
+
+    def __init__(self, func, *args):
+        import multiprocessing
+        self._proc = multiprocessing.get_context("fork").Process(
+            target=_child_main, args=(func, *args), daemon=True)
+
+    def __enter__(self):
+        self._proc.start()
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            self._proc.terminate()
+            self._proc.join()
+            return False
+        self._proc.join()
+        if self._proc.exitcode != 0:
+            raise RuntimeError(f"writing the tables and review sheets failed in a helper "
+                               f"process (exit code {self._proc.exitcode}); see the message above")
+        return False
+
+
+def _child_main(func, *args) -> None:
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    func(*args)
 
 
 def _article_cost(article: Article) -> int:
@@ -346,7 +400,9 @@ def _write_run_log(out: Path, documents: Iterable[Document], result: RunResult) 
                                 ensure_ascii=False) + "\n")
         fh.write(json.dumps({"event": "summary", "articles": result.n_articles,
                              "characters": result.n_characters, "cached": result.cached,
-                             "seconds": round(result.seconds, 3)}, ensure_ascii=False) + "\n")
+                             "seconds": round(result.seconds, 3),
+                             "phases": {k: round(v, 3) for k, v in result.phases.items()}},
+                            ensure_ascii=False) + "\n")
 
 
 def summary_line(result: RunResult) -> str:

@@ -7,15 +7,21 @@ give the same tokens:
     The reference (pure Python).
 ``rjieba``
     jieba's Rust port with the same dictionary and algorithm, about 15 times
-    faster.  It differs from jieba in one known place: inside a run of
-    single characters that is not a dictionary word, jieba splits the non-Han
-    part with ``[a-zA-Z0-9]+(?:\\.\\d+)?%?`` ("1-5" -> "1", "-", "5") while the
-    port keeps pieces joined by "-", "_" or "." together ("1-5", "A.B.C").
-    Every token the port yields that jieba could not have yielded is
-    detected, and the jieba block around it (a maximal run of jieba's
-    ``re_han_default`` class) is cut again by jieba, so the result is jieba's
-    token for token.  ``tests/test_segment.py`` checks this on the shared
-    corpora and on generated text.
+    faster.  It differs from jieba in three known places:
+
+    * inside a run of single characters that is no dictionary word, jieba
+      splits the non-Han part with ``[a-zA-Z0-9]+(?:\\.\\d+)?%?`` ("1-5" ->
+      "1", "-", "5") while the port keeps "1-5", "A.B.C", "x_y" whole;
+    * the port counts more CJK characters as Han (extension A, U+9FD6-9FFF,
+      compatibility ideographs, extensions B-F), which changes its blocks;
+    * a string repeated three times ("组组组") has cuts of equal probability
+      and the engines break the tie differently.
+
+    A token the port yields that jieba could not have yielded, and every
+    place of the other two kinds, is cut again by jieba over the port's block
+    around it (whose edges are jieba's block edges too), so the result is
+    jieba's token for token.  ``tests/test_segment.py`` checks this on the
+    shared corpora and on generated text.
 
 ``auto`` (the default, or ``[segment] engine`` in the config) uses rjieba
 when it imports and jieba otherwise.

@@ -187,7 +187,8 @@ def test_a_live_lock_refuses_a_second_run_and_a_dead_ones_lock_is_taken_over(tmp
 # --------------------------------------------------------------------------- clean stops
 
 
-def test_ctrl_c_stops_cleanly_and_leaves_the_previous_output(tmp_path):
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_ctrl_c_and_sigterm_stop_cleanly_and_leave_the_previous_output(tmp_path, how):
     out = tmp_path / "out"
     # A previous output, published the way a run publishes it.
     _stage(out, {"briefing.html": b"<p>previous</p>", "tables/figures.csv": b"figure_id\n"})
@@ -197,12 +198,16 @@ def test_ctrl_c_stops_cleanly_and_leaves_the_previous_output(tmp_path):
     try:
         assert wait_for(out / atomic.STAGING, proc), "the run never started"
         time.sleep(0.5)
-        os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+        if how == "ctrl-c":
+            os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole group
+        else:
+            os.kill(proc.pid, signal.SIGTERM)  # what a scheduler's stop does: the main process
         _, err = proc.communicate(timeout=120)
     finally:
         stop_group(proc)
-    assert proc.returncode == 130, err.decode()
-    assert "interrupted" in err.decode() and "Traceback" not in err.decode()
+    assert proc.returncode == (130 if how == "ctrl-c" else 143), err.decode()
+    assert ("interrupted" if how == "ctrl-c" else "SIGTERM") in err.decode()
+    assert "Traceback" not in err.decode()
     assert published(out) == before
     assert not (out / atomic.STAGING).exists()
     assert cache_is_sound(out)
@@ -348,27 +353,35 @@ def test_stress_two_clean_runs_write_identical_bytes(tmp_path):
 
 @pytest.mark.stress
 def test_stress_sigkill_at_random_points_then_rerun_gives_the_uninterrupted_output(tmp_path):
-    corpus = bench_corpus(tmp_path / "corpus.jsonl", 3)
+    # Two corpora, so every attempt replaces one complete output with another
+    # and "old" and "new" can be told apart after each kill.
+    records = sample_records()
+    corpora = [tmp_path / "a.jsonl", tmp_path / "b.jsonl"]
+    write_corpus(corpora[0], records, 3)
+    write_corpus(corpora[1], records[::-1][:60], 4)
     code = code_snapshot(tmp_path / "code")
-    reference = tmp_path / "reference"
-    started = time.monotonic()
-    proc = subprocess.run(cli_args(corpus, reference, "--workers", "2", "--no-cache"), cwd=code,
-                          capture_output=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr.decode()
-    duration = time.monotonic() - started
-    expected = published(reference)
+    expected, durations = [], []
+    for i, corpus in enumerate(corpora):
+        started = time.monotonic()
+        proc = subprocess.run(cli_args(corpus, tmp_path / f"reference{i}", "--workers", "2",
+                                       "--no-cache"), cwd=code, capture_output=True, timeout=900)
+        assert proc.returncode == 0, proc.stderr.decode()
+        durations.append(time.monotonic() - started)
+        expected.append(published(tmp_path / f"reference{i}"))
+    assert expected[0] != expected[1]
 
     out = tmp_path / "out"
-    proc = subprocess.run(cli_args(small_corpus(tmp_path / "small.jsonl"), out, "--workers", "1"),
-                          cwd=code, capture_output=True, timeout=600)
+    proc = subprocess.run(cli_args(corpora[1], out, "--workers", "2"), cwd=code,
+                          capture_output=True, timeout=900)
     assert proc.returncode == 0, proc.stderr.decode()
-    previous = published(out)
-
+    current = 1
     rng = random.Random(20221115)
     outcomes = []
-    for attempt in range(12):
-        run = start(cli_args(corpus, out, "--workers", "2"), cwd=code)
-        delay = rng.uniform(0.0, duration * 1.05)
+    for attempt in range(14):
+        target = 1 - current
+        extra = ("--no-cache",) if attempt % 2 else ()
+        run = start(cli_args(corpora[target], out, "--workers", "2", *extra), cwd=code)
+        delay = rng.uniform(0.3, durations[target])
         time.sleep(delay)
         finished = run.poll() is not None
         if not finished:
@@ -379,27 +392,40 @@ def test_stress_sigkill_at_random_points_then_rerun_gives_the_uninterrupted_outp
         with atomic.OutputLock(out) as lock:
             recovered = atomic.recover(out)
         state = published(out)
-        intact = state == previous or state == expected
+        label = "new" if state == expected[target] else "old" if state == expected[current] else "MIXED"
         sound = cache_is_sound(out)
         outcomes.append((round(delay, 2), "finished" if finished else "killed",
                          (recovered or "-") + (" stale-lock" if lock.stale_pid else ""),
-                         "new" if state == expected else "old" if state == previous else "MIXED",
-                         sound))
-        assert intact, (f"attempt {attempt} ({outcomes[-1]}): output is neither the previous nor "
-                        f"the new one; differs from the new one in {_differing(state, expected)}, "
-                        f"from the previous one in {_differing(state, previous)}")
+                         label, sound, " ".join(extra) or "cache"))
+        assert label != "MIXED", (f"attempt {attempt} ({outcomes[-1]}): output is neither the "
+                                  f"previous nor the new one; differs from the new one in "
+                                  f"{_differing(state, expected[target])}")
         assert sound, f"attempt {attempt}: cache damaged"
-        if state == expected:
-            previous = expected
+        if label == "new":
+            current = target
 
-    final = subprocess.run(cli_args(corpus, out, "--workers", "2"), cwd=code,
+    final = subprocess.run(cli_args(corpora[0], out, "--workers", "2"), cwd=code,
                            capture_output=True, timeout=900)
     assert final.returncode == 0, final.stderr.decode()
-    print(f"\n[stress] SIGKILL: uninterrupted run {duration:.1f} s; "
-          f"{sum(o[1] == 'killed' for o in outcomes)} kills at random points:")
-    for delay, what, recovered, state, sound in outcomes:
-        print(f"  at {delay:5.2f} s: {what:8s} recovery={recovered:20s} output={state:3s} "
-              f"cache={'ok' if sound else 'DAMAGED'}")
-    assert sum(o[1] == "killed" for o in outcomes) >= 10
-    assert published(out) == expected
+    killed = [o for o in outcomes if o[1] == "killed"]
+    print(f"\n[stress] SIGKILL: uninterrupted runs {durations[0]:.1f} s / {durations[1]:.1f} s; "
+          f"{len(killed)} kills at random points "
+          f"({sum(o[3] == 'old' for o in killed)} left the previous output, "
+          f"{sum(o[3] == 'new' for o in killed)} came after the commit):")
+    for delay, what, recovered, state, sound, mode in outcomes:
+        print(f"  at {delay:5.2f} s ({mode:10s}): {what:8s} recovery={recovered:20s} "
+              f"output={state:3s} cache={'ok' if sound else 'DAMAGED'}")
+    assert len(killed) >= 10
+    assert sum(o[3] == "old" for o in killed) >= 5, "too few kills landed inside a run"
+    assert published(out) == expected[0]
     print("  rerun after the kills: output identical to the uninterrupted run")
+
+
+def test_an_output_path_that_is_a_file_is_refused_clearly(tmp_path, capsys):
+    from pipeline.cli import main
+    blocker = tmp_path / "out"
+    blocker.write_bytes(b"not a folder")
+    assert main(["run", "--input", str(SEEDS), "--output", str(blocker), "--workers", "1"]) == 74
+    err = capsys.readouterr().err
+    assert "cannot write the output" in err and str(blocker) in err
+    assert blocker.read_bytes() == b"not a folder"

@@ -156,10 +156,8 @@ def _evaluate(tokens: list) -> Optional[float]:
     if pending is not None:
         if last_unit >= 100 and not after_zero and float(pending).is_integer() and pending < 10:
             section += pending * last_unit / 10  # 一千三 = 1300, 九万四 = 94000
-        elif last_unit >= 100 and pending >= 10 and not after_zero:
-            section += pending                   # 3万500 = 30500
         else:
-            section += pending
+            section += pending                   # 十五, 一百零五, 3万500
     return total + section
 
 
