@@ -311,12 +311,12 @@ def test_an_empty_run_renders_with_notes_instead_of_charts():
     assert not anchors(html).links or all(l in anchors(html).ids for l in anchors(html).links)
 
 
-def test_beyond_the_inline_limit_the_appendix_keeps_only_linked_figures(monkeypatch):
-    from pipeline import report
-    monkeypatch.setitem(report.REPORT_DEFAULTS, "max_inline_figures", 10)
-    monkeypatch.setitem(report.REPORT_DEFAULTS, "top_articles", 2)
-    monkeypatch.setitem(report.REPORT_DEFAULTS, "top_figures", 5)
-    ctx = build_context(gold_tables())
+def test_beyond_the_inline_limit_the_appendix_keeps_only_linked_figures():
+    from pipeline.config import load_config
+    base = load_config()
+    small = dict(base["report"], max_inline_figures=10, top_articles=2, top_figures=5)
+    config = Config(values=dict(base.values, report=small), origins=base.origins)
+    ctx = build_context(gold_tables(), config=config)
     html, _ = render(ctx, embed_font=False)
     assert not ctx["appendix_complete"] and 0 < len(ctx["figures"]) < 43
     assert 'href="tables/figures.csv"' in html
