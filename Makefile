@@ -37,6 +37,9 @@ eval: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pipeline.bench $(ARGS)
 
+stress: $(STAMP)
+	$(PY) -m pytest -m stress -s -q tests/test_reliability.py $(ARGS)
+
 test-browser: $(STAMP)
 	@command -v $(CHROMIUM) >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
 	$(PY) -m pytest -m browser $(ARGS)
