@@ -32,7 +32,8 @@ import hashlib
 import logging
 import re
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, compress
+from operator import not_
 from typing import Optional
 
 import jieba
@@ -64,6 +65,8 @@ _PERIODIC = re.compile(r"([\u4E00-\u9FD5]{1,4})\1\1")
 #: tokens jieba yields outside its dictionary: HMM words, alnum runs, separator runs
 _SAFE_TOKEN = re.compile(r"[\u4E00-\u9FD5]+|[a-zA-Z0-9]+(?:\.\d+)?%?|[+#&._%\-]+|\r\n|.",
                          re.DOTALL)
+#: any character str.isspace() is true for; a text without one has no whitespace token
+_WHITESPACE = re.compile(r"\s")
 #: jieba's user dictionary line: word, optional frequency, optional tag
 _USERDICT_LINE = re.compile(r"^(.+?)( [0-9]+)?( [a-z]+)?$", re.U)
 
@@ -163,6 +166,26 @@ def resolve_engine(engine: Optional[str] = None) -> str:
     return engine
 
 
+@lru_cache(maxsize=4)
+def _known_words(user_dictionary: Optional[str]) -> set:
+    """Words the port yielded that jieba can yield too (a memo per dictionary)."""
+    return set()
+
+
+#: entries in one memo of known words before it is emptied (bounds memory)
+_KNOWN_LIMIT = 500_000
+
+
+def _remember_if_known(word: str, rj, known: set) -> bool:
+    """Whether jieba can yield ``word`` (a dictionary-free form or a dictionary word)."""
+    if not (_SAFE_TOKEN.fullmatch(word) or rj.has_word(word)):
+        return False
+    if len(known) > _KNOWN_LIMIT:
+        known.clear()
+    known.add(word)
+    return True
+
+
 def _port_block(text: str, start: int, end: int) -> tuple[int, int]:
     """The port's block (maximal run of its class) around ``text[start:end]``.
 
@@ -183,8 +206,11 @@ def _cut_rjieba(text: str, user_dictionary: Optional[str]) -> list[str]:
     rj = _rjieba(user_dictionary)
     pieces = rj.cut(text, True)
     # A token jieba could not have yielded: none of its dictionary-free forms.
-    odd = [i for i, w in enumerate(pieces)
-           if len(w) > 1 and not _SAFE_TOKEN.fullmatch(w) and not rj.has_word(w)]
+    # The answer depends only on the word, so known-good words skip the test.
+    known = _known_words(user_dictionary)
+    odd_words = {w for w in set(pieces).difference(known)
+                 if len(w) > 1 and not _remember_if_known(w, rj, known)}
+    odd = [i for i, w in enumerate(pieces) if w in odd_words] if odd_words else []
     if not odd and not _PORT_ONLY.search(text) and not _PERIODIC.search(text):
         return pieces
     starts = [0, *accumulate(map(len, pieces))][:-1]
@@ -270,9 +296,14 @@ def segment(text: str, *, user_dictionary: Optional[str] = None,
     """
     user_dictionary = user_dictionary or default_dictionary()
     pieces = cut_words(text, user_dictionary=user_dictionary, engine=engine)
-    ends = list(accumulate(map(len, pieces)))
-    tokens = [Token(end - len(word), end, word) for word, end in zip(pieces, ends)
-              if not word.isspace()]
+    starts = list(accumulate(map(len, pieces), initial=0))
+    # Built column-wise by map() and compress(), so the only Python-level work
+    # per token is its constructor; whitespace pieces exist only if the text
+    # has whitespace.
+    tokens = map(Token, starts, starts[1:], pieces)
+    if _WHITESPACE.search(text):
+        tokens = compress(tokens, map(not_, map(str.isspace, pieces)))
+    tokens = list(tokens)
     joined = _joined(user_dictionary)
     return _join(tokens, text, joined) if joined else tokens
 

@@ -14,8 +14,11 @@ Two steps, so the per-article part stays pure and can run in worker processes:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 from functools import lru_cache
+from itertools import accumulate, compress
+from operator import attrgetter
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
@@ -100,42 +103,78 @@ def _phrase_prefixes(phrases: frozenset[str]) -> frozenset[str]:
     return frozenset(p[:k] for p in phrases for k in range(1, len(p)))
 
 
+_START, _END, _TEXT = attrgetter("start"), attrgetter("end"), attrgetter("text")
+#: entries per memo before it is emptied, which bounds memory on any corpus
+_CACHE_LIMIT = 200_000
+#: token text -> its folded, stripped, lower-cased form (for phrase merging)
+_FOLDED_PARTS: dict[str, str] = {}
+#: stopword set -> {term as written -> term as kept, or None when it is no candidate}
+_DECISIONS: dict[frozenset, dict[str, Optional[str]]] = {}
+
+
 def _merge_domain_phrases(tokens: Sequence[Token], phrases: frozenset[str],
-                          *, max_parts: int = 6) -> list[tuple[int, int, str]]:
-    """(start, end, text) of the tokens, with adjacent tokens that spell a domain phrase joined.
+                          *, max_parts: int = 6) -> tuple[list, list, list]:
+    """Starts, ends and texts of the tokens, with adjacent tokens that spell a domain phrase joined.
 
     The segmenter normally keeps dictionary words whole; this is the safety net for
     text where it did not (an OCR line break inside 社会组织, or 共享社·幸福里, whose
     middle dot jieba always cuts), so the keyword list never shows 社会 + 组织 for one
-    phrase.  Longest phrase wins; linear in the number of tokens.
+    phrase.  Longest phrase wins; linear in the number of tokens.  Only tokens
+    that begin some phrase are looked at one by one; the rest pass as columns.
     """
-    spans = [(t.start, t.end, t.text) for t in tokens]
+    starts = list(map(_START, tokens))
+    ends = list(map(_END, tokens))
+    texts = list(map(_TEXT, tokens))
     if not phrases:
-        return spans
+        return starts, ends, texts
     prefixes = _phrase_prefixes(phrases)
-    merged = []
-    i = 0
-    n = len(spans)
-    while i < n:
-        joined = fold_width(spans[i][2].strip()).lower()
+    folded_parts = _FOLDED_PARTS
+    if len(folded_parts) > _CACHE_LIMIT:
+        folded_parts.clear()
+    for text in set(texts).difference(folded_parts):
+        folded_parts[text] = fold_width(text.strip()).lower()
+    folded = list(map(folded_parts.__getitem__, texts))
+    n = len(texts)
+    merges = []         # (first, last) token index of each joined phrase
+    free = 0            # tokens before this one are inside a phrase already joined
+    for i in compress(range(n), map(prefixes.__contains__, folded)):
+        if i < free:
+            continue
+        joined = folded[i]
         best_j = None
         j = i
         # extend while the joined text can still grow into a phrase; tokens must be
         # contiguous (at most one dropped whitespace character between them)
         while joined in prefixes and j + 1 < n and j + 1 - i < max_parts \
-                and spans[j + 1][0] - spans[j][1] <= 1:
+                and starts[j + 1] - ends[j] <= 1:
             j += 1
-            joined += fold_width(spans[j][2].strip()).lower()
+            joined += folded[j]
             if joined in phrases:
                 best_j = j
-        if best_j is None:
-            merged.append(spans[i])
-            i += 1
-        else:
-            text = "".join(sp[2].strip() for sp in spans[i:best_j + 1])
-            merged.append((spans[i][0], spans[best_j][1], text))
-            i = best_j + 1
-    return merged
+        if best_j is not None:
+            merges.append((i, best_j))
+            free = best_j + 1
+    for i, j in reversed(merges):  # from the end, so earlier indices stay valid
+        starts[i:j + 1] = [starts[i]]
+        texts[i:j + 1] = ["".join(t.strip() for t in texts[i:j + 1])]
+        ends[i:j + 1] = [ends[j]]
+    return starts, ends, texts
+
+
+def _overlaps_any(excluded: list[tuple[int, int]]):
+    """A test ``(start, end) -> bool``: does the span overlap one of ``excluded``?
+
+    Same answer as ``any(a < end and start < b for a, b in excluded)``, in
+    O(log n): of the spans starting before ``end`` (a prefix, ``excluded``
+    being sorted), the one reaching furthest decides.
+    """
+    starts = [a for a, _ in excluded]
+    reach = list(accumulate((b for _, b in excluded), max))
+
+    def test(start: int, end: int) -> bool:
+        k = bisect_left(starts, end)
+        return k > 0 and reach[k - 1] > start
+    return test
 
 
 def keyword_terms(tokens: Sequence[Token], *, stopwords: Optional[frozenset[str]] = None,
@@ -164,13 +203,24 @@ def keyword_terms(tokens: Sequence[Token], *, stopwords: Optional[frozenset[str]
     stopwords = load_stopwords() if stopwords is None else stopwords
     domain_phrases = load_domain_phrases() if domain_phrases is None else domain_phrases
     excluded = sorted((int(a), int(b)) for a, b in exclude_spans)
-    terms = []
-    for start, end, text in _merge_domain_phrases(tokens, domain_phrases):
-        if excluded and any(a < end and start < b for a, b in excluded):
-            continue
-        if is_candidate(text, stopwords=stopwords):
-            terms.append(fold_width(text).strip())
-    return terms
+    overlaps = _overlaps_any(excluded) if excluded else None
+    # The decision depends only on the term and the stopword set, so it is
+    # made once per distinct term, not once per occurrence.
+    decisions = _DECISIONS.get(stopwords)
+    if decisions is None or len(decisions) > _CACHE_LIMIT:
+        if len(_DECISIONS) > 8:
+            _DECISIONS.clear()
+        decisions = _DECISIONS[stopwords] = {}
+    starts, ends, texts = _merge_domain_phrases(tokens, domain_phrases)
+    for text in set(texts).difference(decisions):
+        decisions[text] = (fold_width(text).strip()
+                           if is_candidate(text, stopwords=stopwords) else None)
+    kept = map(decisions.__getitem__, texts)
+    if overlaps is not None:
+        kept = (term if term is not None and not overlaps(start, end) else None
+                for term, start, end in zip(kept, starts, ends))
+    # a kept term is never empty (it has two characters or more), so filter(None, ...) keeps it
+    return list(filter(None, kept))
 
 
 @lru_cache(maxsize=1)

@@ -744,7 +744,7 @@ def extract_orgs(text: str, *, tokens: list[Token] | None = None,
         if not tokens:
             return []
     folded = _fold(text)
-    gazetteer_hits = [(m.start(), m.end(), m.group()) for m in lex.gazetteer_re.finditer(folded)]
+    gazetteer_hits = lex.gazetteer_matches(folded)
     tokens = _split_tokens(lex, folded, tokens, gazetteer_hits)
     chosen = _select(_candidates(lex, folded, tokens, gazetteer_hits), exclude)
     return _resolve_article(lex, text, tokens, chosen)

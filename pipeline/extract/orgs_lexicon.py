@@ -126,6 +126,27 @@ class OrgLexicon:
     def gazetteer_re(self) -> re.Pattern:
         return _compiled(self, "gazetteer")
 
+    def gazetteer_matches(self, folded: str) -> list[tuple[int, int, str]]:
+        """(start, end, name) of gazetteer and blocked names in ``folded``.
+
+        Leftmost-longest and non-overlapping, exactly as
+        ``gazetteer_re.finditer`` finds them, but every occurrence is found in
+        one Aho-Corasick pass and the choice is made over those few.
+        """
+        automaton = _cached(self, "gazetteer_automaton", lambda: _automaton(
+            list(self.gazetteer) + list(self.blocked)))
+        if automaton is None:
+            return []
+        found = sorted((last + 1 - length, -length, name)
+                       for last, (length, name) in automaton.iter(folded))
+        chosen = []
+        reach = 0
+        for start, negative_length, name in found:
+            if start >= reach:
+                reach = start - negative_length
+                chosen.append((start, reach, name))
+        return chosen
+
     @property
     def anaphor_re(self) -> re.Pattern:
         return _compiled(self, "anaphor")
@@ -242,6 +263,20 @@ def _compiled(lex: OrgLexicon, which: str) -> re.Pattern:
         return re.compile("(?:%s)%s" % ("|".join(sorted(map(re.escape, lex.determiners))),
                                         trie_pattern(lex.anaphor_heads)))
     return _cached(lex, which, build)
+
+
+def _automaton(words: Iterable[str]):
+    """An Aho-Corasick automaton whose value for a word is (length, word); None if no words."""
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    for word in words:
+        if word:
+            automaton.add_word(word, (len(word), word))
+    if len(automaton) == 0:
+        return None
+    automaton.make_automaton()
+    return automaton
 
 
 def trie_pattern(words: Iterable[str]) -> str:

@@ -244,19 +244,41 @@ def load_taxonomy(path: PathLike | Sequence[PathLike] | None = None) -> Taxonomy
 
 # --------------------------------------------------------------------------- scoring
 
+#: id(taxonomy) -> (taxonomy, automaton over its words); the taxonomy is kept
+#: so that its id cannot be reused by another object
+_AUTOMATA: dict[int, tuple] = {}
+
+
+def _automaton(taxonomy: Taxonomy):
+    """An Aho-Corasick automaton of the taxonomy's words (built once per taxonomy)."""
+    hit = _AUTOMATA.get(id(taxonomy))
+    if hit is not None and hit[0] is taxonomy:
+        return hit[1]
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    for word in taxonomy._index:
+        automaton.add_word(word, (len(word), word))
+    automaton.make_automaton()
+    if len(_AUTOMATA) > 16:
+        _AUTOMATA.clear()
+    _AUTOMATA[id(taxonomy)] = (taxonomy, automaton)
+    return automaton
+
+
 def _matches(folded: str, taxonomy: Taxonomy, token_starts: Optional[set]) -> list[tuple[int, int, str]]:
     """Leftmost-longest, non-overlapping occurrences of the taxonomy's words."""
+    if not taxonomy._index:
+        return []
     candidates = []
-    for ch in set(folded).intersection(taxonomy._by_first):
-        for word in taxonomy._by_first[ch]:
-            pos = folded.find(word)
-            while pos != -1:
-                end = pos + len(word)
-                # a short word may not straddle a token boundary: 国家 in 中国/家庭 is no match
-                if not (token_starts is not None and word in taxonomy._strict
-                        and any(k in token_starts for k in range(pos + 1, end))):
-                    candidates.append((pos, end, word))
-                pos = folded.find(word, pos + 1)
+    strict = taxonomy._strict
+    # every occurrence of every word, overlapping ones included, in one pass
+    for last, (length, word) in _automaton(taxonomy).iter(folded):
+        pos, end = last + 1 - length, last + 1
+        # a short word may not straddle a token boundary: 国家 in 中国/家庭 is no match
+        if not (token_starts is not None and word in strict
+                and any(k in token_starts for k in range(pos + 1, end))):
+            candidates.append((pos, end, word))
     candidates.sort(key=lambda c: (c[0], -(c[1] - c[0]), c[2]))
     chosen = []
     reach = 0
