@@ -38,6 +38,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Iterable, Optional, Sequence
 
 import pandas as pd
@@ -614,13 +615,20 @@ _HELP_LINES = (
 )
 
 
-def xlsx_bytes(rows: Sequence[dict]) -> bytes:
+def xlsx_bytes(rows: Sequence[dict], *, openpyxl_rows: bool = False) -> bytes:
     """The review sheet as an XLSX workbook, byte-identical for identical rows.
 
-    openpyxl builds the workbook (styles, frozen header, filter, validation,
-    help sheet), but the figure rows are serialized by :class:`_SheetRows`,
-    which writes the same XML openpyxl would write for them about ten times
-    faster: one Python object per cell is the cost of a large sheet.
+    Parameters
+    ----------
+    rows : sequence of dict
+        The rows of :func:`sheet_rows`.
+    openpyxl_rows : bool, default False
+        Write the figure rows through openpyxl's cells too.  By default
+        openpyxl builds the workbook (styles, frozen header, filter,
+        validation, help sheet) but the rows are serialized by
+        :class:`_SheetRows`, which writes the same bytes about four times
+        faster (one Python object per cell is the cost of a large sheet);
+        the tests compare the two.
     """
     from openpyxl import Workbook
     from openpyxl.cell.rich_text import CellRichText, TextBlock
@@ -659,6 +667,17 @@ def xlsx_bytes(rows: Sequence[dict]) -> bytes:
     help_ws.column_dimensions["A"].width = 18
     help_ws.column_dimensions["B"].width = 90
 
+    wb.properties.creator = "cn-news-pipeline"
+    wb.properties.created = FIXED_TIMESTAMP
+    wb.properties.modified = FIXED_TIMESTAMP
+    buf = io.BytesIO()
+    if openpyxl_rows:
+        _fill_cells(ws, rows, mark=TextBlock(mark_font, ""), wrap=wrap, rich_text_type=CellRichText)
+        # ExcelWriter directly: Workbook.save stamps the current time into docProps/core.xml
+        with _FixedTimeZip(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+            ExcelWriter(wb, archive).save()
+        return buf.getvalue()
+
     # The styles the figure cells carry, taken from cells styled through
     # openpyxl's own API on a scratch sheet (then removed).
     scratch = wb.create_sheet("scratch")
@@ -684,15 +703,40 @@ def xlsx_bytes(rows: Sequence[dict]) -> bytes:
         sheet_rows.header_data: sheet_data,
     }
 
-    wb.properties.creator = "cn-news-pipeline"
-    wb.properties.created = FIXED_TIMESTAMP
-    wb.properties.modified = FIXED_TIMESTAMP
-    buf = io.BytesIO()
-    # ExcelWriter directly: Workbook.save stamps the current time into docProps/core.xml
     with _FixedTimeZip(buf, "w", zipfile.ZIP_DEFLATED,
                        replace={"xl/worksheets/sheet1.xml": replacements}) as archive:
         ExcelWriter(wb, archive).save()
     return buf.getvalue()
+
+
+def _fill_cells(ws, rows: Sequence[dict], *, mark, wrap, rich_text_type) -> None:
+    """The figure rows as openpyxl cells (the reference for :class:`_SheetRows`)."""
+    from openpyxl.cell.rich_text import TextBlock
+
+    for r_i, r in enumerate(rows, start=2):
+        for c_i, col in enumerate(SHEET_COLUMNS, start=1):
+            cell = ws.cell(row=r_i, column=c_i)
+            if col == "sentence":
+                parts = [writable_text(r["before"]),
+                         TextBlock(mark.font, writable_text(MARK_OPEN + r["figure"] + MARK_CLOSE)),
+                         writable_text(r["after"])]
+                cell.value = rich_text_type([p for p in parts if not isinstance(p, str) or p])
+                cell.alignment = wrap
+                if needs_formula_guard(writable_text(r["before"] or MARK_OPEN)):
+                    cell.quotePrefix = True
+                continue
+            v = r.get(col)
+            if v is None:
+                continue
+            if col in NUMERIC_COLUMNS:
+                cell.value = float(v)
+                continue
+            text = writable_text(str(v))[:EXCEL_CELL_LIMIT]
+            cell.value = text
+            if needs_formula_guard(text):
+                # a string cell, shown with Excel's "text" apostrophe: never a formula
+                cell.data_type = "s"
+                cell.quotePrefix = True
 
 
 class _SheetRows:
@@ -704,7 +748,7 @@ class _SheetRows:
     skipped; strings are inline (``t="inlineStr"``), except error codes
     (``t="e"``); numbers are written with ``%.16g``; text is escaped as lxml
     escapes it with ASCII output (``&#NNNN;`` for every other character).
-    ``tests/test_review.py`` compares the bytes with openpyxl's on hostile rows.
+    ``tests/test_review_xlsx.py`` compares the bytes with openpyxl's on hostile rows.
     """
 
     def __init__(self, wb, ws, *, mark, sentence_style, quoted_sentence_style, quoted_style,
@@ -835,12 +879,15 @@ def review_page(rows: Sequence[dict], *, summary: Optional[dict] = None) -> str:
         kind = r["kind"] or ""
         kinds.setdefault(kind, kind_labels.get(kind, kind))
         articles.setdefault(r["article_id"], r["article"])
-        figures.append(dict(r, kind_label=kind_labels.get(kind, kind),
-                            value_text=figure_value_text(dict(r)),
-                            status_key=r["status"] or "none",
-                            status_label=status_labels.get(r["status"], r["status"] or ""),
-                            corrected_text=(format_plain_number(r["corrected_value"])
-                                            if r["corrected_value"] is not None else "")))
+        # A namespace, not a dict: Jinja looks an attribute up first, and on a
+        # dict that lookup fails with an exception for every field shown.
+        figures.append(SimpleNamespace(
+            **r, kind_label=kind_labels.get(kind, kind),
+            value_text=figure_value_text(dict(r)),
+            status_key=r["status"] or "none",
+            status_label=status_labels.get(r["status"], r["status"] or ""),
+            corrected_text=(format_plain_number(r["corrected_value"])
+                            if r["corrected_value"] is not None else "")))
     # kinds in the order the labels file lists them, unknown ones after
     order = list(kind_labels)
     kind_options = sorted(kinds.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order

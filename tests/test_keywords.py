@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -10,36 +9,16 @@ from pipeline.extract.keywords import (corpus_keywords, is_numeral, keyword_term
                                        load_stopwords)
 from pipeline.model import Token
 from pipeline.segment import segment
+from tests.conftest import seed_bodies
 
-ROOT = Path(__file__).resolve().parents[1]
-SEED = ROOT / "seeds" / "000_4164016ad59407c4.txt"
 
 #: first and last printed line of each article body of the seed page
-SEED_BODIES = {
-    "推进会": ("最近，全市社会组织党建助", "报道和重点推介。"),
-    "公益创投": ("日前，由苍南县民政局主", "要作用。"),
-    "两岸": ("今年七夕期间，由苍南县", "往来友好的情谊。"),
-    "慈善助学": ("最近，苍南县慈善总会召开", "（慈善总会）"),
-    "业主服务中心": ("最近，苍南县首家小区业主", "（杨春碧）"),
-}
-
 _NUMERAL_RE = re.compile(r"[0-9０-９]|^[第]?[〇零一二三四五六七八九十百千万亿两]+[年月日个名家位项次是]?$")
-
-
-def seed_articles() -> dict[str, str]:
-    """The seed's article bodies, lines joined (a test-local stand-in for ingest)."""
-    lines = [l.strip() for l in SEED.read_text(encoding="utf-8").splitlines() if l.strip()]
-    out = {}
-    for name, (first, last) in SEED_BODIES.items():
-        i = next(k for k, l in enumerate(lines) if l.startswith(first))
-        j = next(k for k in range(i, len(lines)) if lines[k].startswith(last))
-        out[name] = "".join(lines[i:j + 1])
-    return out
 
 
 @pytest.fixture(scope="module")
 def seed_term_lists():
-    return [keyword_terms(segment(text)) for text in seed_articles().values()]
+    return [keyword_terms(segment(text)) for text in seed_bodies().values()]
 
 
 def test_seed_keywords_have_no_numeral_stopword_or_single_character(seed_term_lists):

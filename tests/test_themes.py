@@ -1,7 +1,6 @@
 """Themes: taxonomy files, per-article themes, shares and months (issue 6)."""
 from __future__ import annotations
 
-import re
 import tomllib
 from pathlib import Path
 
@@ -11,40 +10,9 @@ from pipeline.config import DATA_DIR
 from pipeline.extract.themes import (load_taxonomy, score_themes, theme_shares,
                                      themes_by_month)
 from pipeline.segment import segment
+from tests.conftest import seed_bodies, sogou_contents
 
-ROOT = Path(__file__).resolve().parents[1]
-SEED = ROOT / "seeds" / "000_4164016ad59407c4.txt"
-SOGOU = ROOT.parent / "shared" / "data" / "sogou_news_dev.dat"
 THEMES_DIR = DATA_DIR / "themes"
-
-#: first and last printed line of each article body of the seed page
-SEED_BODIES = {
-    "推进会": ("最近，全市社会组织党建助", "报道和重点推介。"),
-    "公益创投": ("日前，由苍南县民政局主", "要作用。"),
-    "两岸": ("今年七夕期间，由苍南县", "往来友好的情谊。"),
-    "慈善助学": ("最近，苍南县慈善总会召开", "（慈善总会）"),
-    "业主服务中心": ("最近，苍南县首家小区业主", "（杨春碧）"),
-}
-
-
-def seed_articles() -> dict[str, str]:
-    """The seed's article bodies, lines joined (a test-local stand-in for ingest)."""
-    lines = [l.strip() for l in SEED.read_text(encoding="utf-8").splitlines() if l.strip()]
-    out = {}
-    for name, (first, last) in SEED_BODIES.items():
-        i = next(k for k, l in enumerate(lines) if l.startswith(first))
-        j = next(k for k in range(i, len(lines)) if lines[k].startswith(last))
-        out[name] = "".join(lines[i:j + 1])
-    return out
-
-
-def sogou_contents() -> list[str]:
-    """Bodies of the Sogou sample's <doc> records (strict gb18030), empty ones included."""
-    text = SOGOU.read_bytes().decode("gb18030")
-    docs = re.findall(r"<doc>(.*?)</doc>", text, re.S)
-    assert len(docs) > 50
-    return [re.search(r"<content>(.*?)</content>", d, re.S).group(1).strip() for d in docs]
-
 
 @pytest.fixture(scope="module")
 def default_taxonomy():
@@ -54,7 +22,7 @@ def default_taxonomy():
 @pytest.fixture(scope="module")
 def seed_themes(default_taxonomy):
     return {name: score_themes(text, segment(text), taxonomy=default_taxonomy)
-            for name, text in seed_articles().items()}
+            for name, text in seed_bodies().items()}
 
 
 def top(rows, n=1):

@@ -2,46 +2,19 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from pipeline.extract.keywords import is_numeral, keyword_terms, load_stopwords
 from pipeline.extract.topics import default_n_topics, fit_topics
 from pipeline.segment import segment
+from tests.conftest import peoples_daily_texts, sogou_contents
 
-ROOT = Path(__file__).resolve().parents[1]
-SOGOU = ROOT.parent / "shared" / "data" / "sogou_news_dev.dat"
-PEOPLES_DAILY = ROOT.parent / "shared" / "data" / "people_daily_ner_dev.bio"
-
-
-def sogou_contents() -> list[str]:
-    """Non-empty bodies of the Sogou sample's <doc> records (strict gb18030)."""
-    text = SOGOU.read_bytes().decode("gb18030")
-    docs = re.findall(r"<doc>(.*?)</doc>", text, re.S)
-    bodies = [re.search(r"<content>(.*?)</content>", d, re.S).group(1).strip() for d in docs]
-    return [b for b in bodies if b]
-
-
-def peoples_daily_texts(*, sentences_per_text: int = 10) -> list[str]:
-    """People's Daily sentences (char-per-line BIO, blank line between sentences), grouped."""
-    sentences, chars = [], []
-    for line in PEOPLES_DAILY.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            if chars:
-                sentences.append("".join(chars))
-                chars = []
-            continue
-        chars.append(line.split()[0])
-    if chars:
-        sentences.append("".join(chars))
-    return ["".join(sentences[i:i + sentences_per_text])
-            for i in range(0, len(sentences), sentences_per_text)]
 
 
 @pytest.fixture(scope="module")
 def news_term_lists():
-    texts = sogou_contents() + peoples_daily_texts()
+    texts = list(sogou_contents()) + peoples_daily_texts()
     return [keyword_terms(segment(t)) for t in texts]
 
 
