@@ -498,7 +498,7 @@ def sheet_rows(tables: dict) -> list[dict]:
     text_by_article = dict(zip(articles["article_id"], articles["text"]))
     title_by_article = dict(zip(articles["article_id"], articles["title"]))
     rows = []
-    for f in figures.to_dict("records"):
+    for f in _records(figures):
         f = {k: _value(v) for k, v in f.items()}
         before, figure, after = _sentence_parts(f, text_by_article.get(f["article_id"]))
         rows.append({
@@ -514,6 +514,21 @@ def sheet_rows(tables: dict) -> list[dict]:
             "note": f.get("review_note"),
         })
     return rows
+
+
+def _records(frame: pd.DataFrame) -> Iterable[dict]:
+    """``frame.to_dict("records")`` after :func:`_value`, built column by column.
+
+    ``to_dict`` boxes every cell of an extension column (string, Int64) one at
+    a time; ``tolist`` gives the same Python values (missing ones as NA or
+    NaN, which ``_value`` maps to None like to_dict's None) many times faster.
+    Object columns may hold NumPy scalars that only ``to_dict`` unboxes, so a
+    frame with one goes the slow way.
+    """
+    if any(dtype == object for dtype in frame.dtypes) or not frame.columns.is_unique:
+        return frame.to_dict("records")
+    columns = list(frame.columns)
+    return (dict(zip(columns, row)) for row in zip(*(frame[c].tolist() for c in columns)))
 
 
 def _value(v: Any) -> Any:
@@ -631,7 +646,6 @@ def xlsx_bytes(rows: Sequence[dict], *, openpyxl_rows: bool = False) -> bytes:
         the tests compare the two.
     """
     from openpyxl import Workbook
-    from openpyxl.cell.rich_text import CellRichText, TextBlock
     from openpyxl.cell.text import InlineFont
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -672,7 +686,7 @@ def xlsx_bytes(rows: Sequence[dict], *, openpyxl_rows: bool = False) -> bytes:
     wb.properties.modified = FIXED_TIMESTAMP
     buf = io.BytesIO()
     if openpyxl_rows:
-        _fill_cells(ws, rows, mark=TextBlock(mark_font, ""), wrap=wrap, rich_text_type=CellRichText)
+        _fill_cells(ws, rows, mark_font=mark_font, wrap=wrap)
         # ExcelWriter directly: Workbook.save stamps the current time into docProps/core.xml
         with _FixedTimeZip(buf, "w", zipfile.ZIP_DEFLATED) as archive:
             ExcelWriter(wb, archive).save()
@@ -688,11 +702,10 @@ def xlsx_bytes(rows: Sequence[dict], *, openpyxl_rows: bool = False) -> bytes:
     quoted_sentence_style.quotePrefix = True
     quoted_style = scratch.cell(row=1, column=3)
     quoted_style.quotePrefix = True
-    sheet_rows = _SheetRows(wb, ws, mark=TextBlock(mark_font, MARK_OPEN + MARK_CLOSE),
+    sheet_rows = _SheetRows(wb, ws, mark_font=mark_font,
                             sentence_style=sentence_style._style,
                             quoted_sentence_style=quoted_sentence_style._style,
-                            quoted_style=quoted_style._style,
-                            rich_text_type=CellRichText)
+                            quoted_style=quoted_style._style)
     wb.remove(scratch)
     sheet_data = sheet_rows.serialize(rows)
     # openpyxl's own rows are the header only; its sheetData and dimension
@@ -709,18 +722,18 @@ def xlsx_bytes(rows: Sequence[dict], *, openpyxl_rows: bool = False) -> bytes:
     return buf.getvalue()
 
 
-def _fill_cells(ws, rows: Sequence[dict], *, mark, wrap, rich_text_type) -> None:
+def _fill_cells(ws, rows: Sequence[dict], *, mark_font, wrap) -> None:
     """The figure rows as openpyxl cells (the reference for :class:`_SheetRows`)."""
-    from openpyxl.cell.rich_text import TextBlock
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
 
     for r_i, r in enumerate(rows, start=2):
         for c_i, col in enumerate(SHEET_COLUMNS, start=1):
             cell = ws.cell(row=r_i, column=c_i)
             if col == "sentence":
                 parts = [writable_text(r["before"]),
-                         TextBlock(mark.font, writable_text(MARK_OPEN + r["figure"] + MARK_CLOSE)),
+                         TextBlock(mark_font, writable_text(MARK_OPEN + r["figure"] + MARK_CLOSE)),
                          writable_text(r["after"])]
-                cell.value = rich_text_type([p for p in parts if not isinstance(p, str) or p])
+                cell.value = CellRichText([p for p in parts if not isinstance(p, str) or p])
                 cell.alignment = wrap
                 if needs_formula_guard(writable_text(r["before"] or MARK_OPEN)):
                     cell.quotePrefix = True
@@ -751,8 +764,7 @@ class _SheetRows:
     ``tests/test_review_xlsx.py`` compares the bytes with openpyxl's on hostile rows.
     """
 
-    def __init__(self, wb, ws, *, mark, sentence_style, quoted_sentence_style, quoted_style,
-                 rich_text_type):
+    def __init__(self, wb, ws, *, mark_font, sentence_style, quoted_sentence_style, quoted_style):
         from openpyxl.cell.cell import ERROR_CODES
         from openpyxl.utils import get_column_letter
         from openpyxl.xml.functions import tostring
@@ -760,7 +772,7 @@ class _SheetRows:
         self._styles = wb._cell_styles
         self._error_codes = frozenset(ERROR_CODES)
         self._letters = [get_column_letter(i) for i in range(1, len(SHEET_COLUMNS) + 1)]
-        self._mark_props = tostring(mark.font.to_tree(tagname="rPr")).decode("ascii")
+        self._mark_props = tostring(mark_font.to_tree(tagname="rPr")).decode("ascii")
         self._sentence_style = sentence_style
         self._quoted_sentence_style = quoted_sentence_style
         self._quoted_style = quoted_style

@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
 import numpy as np
-from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.preprocessing import normalize
 
 from pipeline.config import load_config
 from pipeline.model import Token
@@ -161,13 +159,14 @@ def _merge_domain_phrases(tokens: Sequence[Token], phrases: frozenset[str],
     return starts, ends, texts
 
 
-def _overlaps_any(excluded: list[tuple[int, int]]):
+def span_overlap_test(excluded: Sequence[tuple[int, int]]):
     """A test ``(start, end) -> bool``: does the span overlap one of ``excluded``?
 
     Same answer as ``any(a < end and start < b for a, b in excluded)``, in
-    O(log n): of the spans starting before ``end`` (a prefix, ``excluded``
-    being sorted), the one reaching furthest decides.
+    O(log n): of the spans starting before ``end`` (a prefix once sorted),
+    the one reaching furthest decides.
     """
+    excluded = sorted(excluded)
     starts = [a for a, _ in excluded]
     reach = list(accumulate((b for _, b in excluded), max))
 
@@ -203,7 +202,7 @@ def keyword_terms(tokens: Sequence[Token], *, stopwords: Optional[frozenset[str]
     stopwords = load_stopwords() if stopwords is None else stopwords
     domain_phrases = load_domain_phrases() if domain_phrases is None else domain_phrases
     excluded = sorted((int(a), int(b)) for a, b in exclude_spans)
-    overlaps = _overlaps_any(excluded) if excluded else None
+    overlaps = span_overlap_test(excluded) if excluded else None
     # The decision depends only on the term and the stopword set, so it is
     # made once per distinct term, not once per occurrence.
     decisions = _DECISIONS.get(stopwords)
@@ -300,6 +299,10 @@ def corpus_keywords(term_lists: Sequence[Sequence[str]], *, top_n: int = 30,
     w = n_articles / (n_articles + prior_articles)
     idf = w * corpus_idf + (1.0 - w) * prior_vector
     idf_row = idf[np.newaxis, :]
+
+    # scikit-learn takes a second to import: only the corpus step needs it, not the workers
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.preprocessing import normalize
 
     counter = CountVectorizer(analyzer=_identity, vocabulary=vocabulary)
     totals = np.zeros(len(vocabulary))

@@ -20,10 +20,12 @@ import re
 import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Iterable, Mapping, Optional, Sequence, Union
 
 from pipeline.config import DATA_DIR, load_config
+from pipeline.extract.keywords import span_overlap_test
 from pipeline.model import Token
 from pipeline.text import fold_width
 
@@ -31,6 +33,7 @@ PathLike = Union[str, Path]
 
 #: Chinese words this short must not straddle a token boundary (see module docstring)
 _STRICT_LENGTH = 2
+_START = attrgetter("start")
 _HAN_RE = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
 
 
@@ -258,7 +261,7 @@ def _automaton(taxonomy: Taxonomy):
 
     automaton = ahocorasick.Automaton()
     for word in taxonomy._index:
-        automaton.add_word(word, (len(word), word))
+        automaton.add_word(word, (len(word), word, word in taxonomy._strict))
     automaton.make_automaton()
     if len(_AUTOMATA) > 16:
         _AUTOMATA.clear()
@@ -270,22 +273,22 @@ def _matches(folded: str, taxonomy: Taxonomy, token_starts: Optional[set]) -> li
     """Leftmost-longest, non-overlapping occurrences of the taxonomy's words."""
     if not taxonomy._index:
         return []
-    candidates = []
-    strict = taxonomy._strict
-    # every occurrence of every word, overlapping ones included, in one pass
-    for last, (length, word) in _automaton(taxonomy).iter(folded):
-        pos, end = last + 1 - length, last + 1
-        # a short word may not straddle a token boundary: 国家 in 中国/家庭 is no match
-        if not (token_starts is not None and word in strict
-                and any(k in token_starts for k in range(pos + 1, end))):
-            candidates.append((pos, end, word))
-    candidates.sort(key=lambda c: (c[0], -(c[1] - c[0]), c[2]))
+    # every occurrence of every word, overlapping ones included, in one pass;
+    # sorted by start, longest first, then word
+    candidates = sorted((last + 1 - length, -length, word, strict)
+                        for last, (length, word, strict) in _automaton(taxonomy).iter(folded))
     chosen = []
     reach = 0
-    for start, end, word in candidates:
-        if start >= reach:
-            chosen.append((start, end, word))
-            reach = end
+    for start, negative_length, word, strict in candidates:
+        if start < reach:
+            continue
+        end = start - negative_length
+        # a short word may not straddle a token boundary: 国家 in 中国/家庭 is no match
+        if strict and token_starts is not None \
+                and not token_starts.isdisjoint(range(start + 1, end)):
+            continue
+        chosen.append((start, end, word))
+        reach = end
     return chosen
 
 
@@ -323,12 +326,13 @@ def score_themes(text: str, tokens: Sequence[Token], *, taxonomy: Taxonomy,
     relative_min = taxonomy.relative_min if relative_min is None else relative_min
     max_themes = taxonomy.max_themes if max_themes is None else max_themes
     folded = fold_width(text).lower()  # same length as text: token offsets still apply
-    token_starts = {t.start for t in tokens} if tokens else None
+    token_starts = set(map(_START, tokens)) if tokens else None
 
     excluded = [(int(a), int(b)) for a, b in exclude_spans]
+    overlaps = span_overlap_test(excluded) if excluded else None
     counts: dict[str, int] = defaultdict(int)
     for start, end, word in _matches(folded, taxonomy, token_starts):
-        if not any(a < end and start < b for a, b in excluded):
+        if overlaps is None or not overlaps(start, end):
             counts[word] += 1
 
     scores: dict[int, float] = defaultdict(float)
