@@ -6,6 +6,7 @@ the output does not depend on the number of workers.
 """
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import time
@@ -258,6 +259,23 @@ def run(inputs: Sequence[str], output: str, *, base_date: Optional[str] = None,
     workers = workers or int(config.get("run", "workers", 0) or 0) or available_cores()
     base_date = base_date or config.get("run", "base_date") or None
     out = Path(output)
+    # The run freezes its long-lived results for the garbage collector (see
+    # _run_into); it gives them back unless the caller had frozen objects itself.
+    thaw = gc.get_freeze_count() == 0
+    try:
+        return _locked_run(inputs, out, started=started, base_date=base_date, workers=workers,
+                           themes_path=themes_path, reviews_dir=reviews_dir, engine=engine,
+                           scheduler=scheduler, config=config, progress=progress,
+                           cache_dir=cache_dir, use_cache=use_cache,
+                           render_briefing=render_briefing)
+    finally:
+        if thaw:
+            gc.unfreeze()
+
+
+def _locked_run(inputs, out: Path, *, started: float, base_date, workers, themes_path,
+                reviews_dir, engine, scheduler, config, progress, cache_dir, use_cache,
+                render_briefing) -> RunResult:
     with atomic.OutputLock(out):
         recovered = atomic.recover(out)
         staging = atomic.begin(out)
@@ -302,9 +320,16 @@ def _run_into(staging: Path, inputs: Sequence[str], *, out: Path, base_date, wor
     clock = time.monotonic()
     try:
         with Engine(engine, workers=workers, scheduler=scheduler, cost=_article_cost) as eng:
-            analyses = list(analyze_stream(articles(), engine=eng, cache=cache,
+            analyses = []
+            for analysis in analyze_stream(articles(), engine=eng, cache=cache,
                                            base_date=base_date, themes_path=themes_path,
-                                           progress=bar, failures=failures))
+                                           progress=bar, failures=failures):
+                analyses.append(analysis)
+                if len(analyses) % CACHE_BATCH == 0:
+                    # The analyses live until the run ends; frozen, the cyclic
+                    # garbage collector stops walking all of them again and
+                    # again (a tenth of a long run's time).  run() unfreezes them.
+                    gc.freeze()
     finally:
         cache.close()
         if bar is not None:
@@ -315,6 +340,7 @@ def _run_into(staging: Path, inputs: Sequence[str], *, out: Path, base_date, wor
     reviews = load_reviews(Path(reviews_dir)) if reviews_dir else None
     tables["figures"], review_summary = apply_reviews(tables["figures"], reviews)
     phases["corpus_steps"] = time.monotonic() - clock
+    gc.freeze()  # the tables live to the end too
     clock = time.monotonic()
     result = RunResult(tables=tables, documents=documents, analyses=analyses, notes=notes,
                        reviews=review_summary, cached=cache.hits, failures=failures,
