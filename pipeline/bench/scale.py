@@ -144,9 +144,11 @@ def engine_seconds(corpus: Path, workers: int) -> float:
 def stage_costs(records: list[dict], *, repeat: int = 5) -> list[tuple[str, float]]:
     """Seconds each per-article stage takes over ``records``' texts ``repeat`` times, in this process.
 
-    The texts are run several times and the collector is emptied before each
-    stage, so one full garbage collection (about 0.1 s in this process after
-    the runs above) does not land on whichever stage happens to be running.
+    The texts are run several times, and before each stage the objects alive
+    so far are collected and frozen (as the runner freezes its results): this
+    process holds much more than a worker does (the engines above, dask), and
+    full collections walking all of it would be charged to the stage that
+    happens to be running, mostly ``segment`` whose tokens are all kept here.
     """
     import gc
 
@@ -164,6 +166,7 @@ def stage_costs(records: list[dict], *, repeat: int = 5) -> list[tuple[str, floa
         extract_figures(t), extract_orgs(t, tokens=toks), keyword_terms(toks)
         score_themes(t, toks, taxonomy=taxonomy)
     gc.collect()
+    gc.freeze()
     started = time.perf_counter()
     tokens = [segment(t) for t in texts]
     costs = [("segment", time.perf_counter() - started)]
@@ -172,10 +175,12 @@ def stage_costs(records: list[dict], *, repeat: int = 5) -> list[tuple[str, floa
                      ("keyword terms", lambda t, k: keyword_terms(k)),
                      ("themes", lambda t, k: score_themes(t, k, taxonomy=taxonomy))):
         gc.collect()
+        gc.freeze()
         started = time.perf_counter()
         for t, k in zip(texts, tokens):
             fn(t, k)
         costs.append((name, time.perf_counter() - started))
+    gc.unfreeze()
     return costs
 
 
