@@ -91,6 +91,10 @@ class Article:
     url: Optional[str] = None
     #: character spans of garbled (mojibake) runs in ``text``; never mined.
     garbled: list = field(default_factory=list)
+    #: the year the article's whole document names most: the articles of one
+    #: newspaper page share its date, so the page, not the article, is the
+    #: better evidence when nothing else dates it (set by the runner)
+    context_year: Optional[int] = None
 
 
 @dataclass(slots=True)

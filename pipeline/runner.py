@@ -18,6 +18,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 
 from pipeline import atomic
 from pipeline.analyze import analyze_article
+from pipeline.extract.dates import document_year
 from pipeline.cache import CACHE_FILE, AnalysisCache, context_fingerprint
 from pipeline.config import Config, load_config
 from pipeline.engine import Engine, available_cores
@@ -305,6 +306,10 @@ def _run_into(staging: Path, inputs: Sequence[str], *, out: Path, base_date, wor
     def articles() -> Iterator[Article]:
         for d in read_documents(inputs, config=config):
             documents.append(d)
+            if len(d.articles) > 1:
+                year = document_year(a.text for a in d.articles)
+                for a in d.articles:
+                    a.context_year = year
             yield from d.articles
 
     context = context_fingerprint(

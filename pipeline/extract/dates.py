@@ -197,6 +197,11 @@ def infer_year(text: str) -> Optional[int]:
     return max(y for y, c in counts.items() if c == best)
 
 
+def document_year(texts: Iterable[str]) -> Optional[int]:
+    """The year the texts of one document (a newspaper page's articles) name most."""
+    return infer_year("\n".join(texts))
+
+
 @lru_cache(maxsize=1)
 def _dateline_re() -> re.Pattern:
     ends = "|".join(map(re.escape, sorted(read_words("datelines.txt"), key=len, reverse=True)))
@@ -230,8 +235,11 @@ def resolve_base_date(article, *, default: Optional[str] = None,
         The run's ``--base-date``; also completes the year of a dateline.
     context : str, optional
         The text of the whole document the article comes from (a newspaper
-        page): when neither the article nor ``default`` dates it, the year the
-        article names most, else the year the document names most, is used.
+        page). When neither the article nor ``default`` dates it, the year the
+        document names most is used (``article.context_year`` when set, which
+        is the same thing computed once per document), else the year the
+        article names most: a page's articles share one publication date, and
+        a single article often names past years as often as its own.
 
     Returns
     -------
@@ -244,9 +252,11 @@ def resolve_base_date(article, *, default: Optional[str] = None,
         return format_date(*parse_iso(str(own))), getattr(article, "date_source", None) or "document"
     text = getattr(article, "text", "") or ""
     default_year = parse_iso(default)[0]
-    year = default_year if default_year is not None else infer_year(text)
-    if year is None and context:
-        year = infer_year(context)
+    year = default_year
+    if year is None:
+        year = getattr(article, "context_year", None) or (infer_year(context) if context else None)
+    if year is None:
+        year = infer_year(text)
     found = dateline_date(text, year=year)
     if found:
         return found, "dateline"
