@@ -90,3 +90,15 @@ def test_two_runs_write_identical_bytes(seed_run, tmp_path):
         if path.is_file() and path.name != "run_log.jsonl" and ".cache" not in path.parts:
             twin = tmp_path / path.relative_to(first)
             assert twin.read_bytes() == path.read_bytes(), path.name
+
+
+def test_a_pages_articles_share_the_year_the_page_names_most(seed_run):
+    # The seed page carries no date; one article names 2013 and 2018 more
+    # than 2022, but the page as a whole is a 2022 page.
+    _, out = seed_run
+    articles = pd.read_parquet(out / "tables" / "articles.parquet")
+    assert set(articles["base_date"]) == {"2022"}
+    assert set(articles["base_date_source"]) == {"inferred"}
+    figures = pd.read_parquet(out / "tables" / "figures.parquet")
+    qixi = figures[figures.text.str.contains("七夕")]
+    assert not qixi.empty and qixi["date"].str.startswith("2022-08").all()
