@@ -377,3 +377,18 @@ def test_missing_new_data_files_are_reported(tmp_path, name):
     (folder / name).unlink()
     with pytest.raises(OrgDataError, match=name.replace(".", r"\.")):
         load_lexicon(str(folder))
+
+
+def test_items_of_a_list_the_text_calls_organizations_are_names():
+    text = "其中壹加壹、同城爱心、民健社、群鹰救援等社会组织社会影响力越来越大。"
+    found = {m.text: m.type for m in extract_orgs(text)}
+    assert found == {"壹加壹": "social_organization", "同城爱心": "social_organization",
+                     "民健社": "social_organization", "群鹰救援": "social_organization"}
+    # a name the list introduced is a mention wherever else the article repeats it
+    later = extract_orgs(text + "如2018年同城爱心的点亮空间项目入选。")
+    assert [m.text for m in later].count("同城爱心") == 2
+    # the cue needs a class noun of organizations, and places are never items
+    assert extract_orgs("北京、上海等城市的企业纷纷响应。") == []
+    assert extract_orgs("包括北京、上海等社会组织较多的城市。") == []
+    kinds = {m.text: m.type for m in extract_orgs("阿里巴巴、腾讯、百度等企业纷纷入局。")}
+    assert kinds == {"阿里巴巴": "enterprise", "腾讯": "enterprise", "百度": "enterprise"}

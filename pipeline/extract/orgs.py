@@ -87,6 +87,9 @@ class _Candidate:
     anaphor_tail: str = ""  # for 该局: "局"
     #: the type is the outer body's (a sub-unit: 中国共产党友好代表团 is the party's)
     fixed_type: bool = False
+    #: known only from a list cue (X、Y等社会组织): its other occurrences in the
+    #: article are mentions too, though nothing else marks them as names
+    listed: bool = False
 
 
 # ------------------------------------------------------------------------------------------
@@ -572,7 +575,56 @@ def _candidates(lex: OrgLexicon, folded: str, tokens: list, gazetteer_hits: list
         if m.start() in start_index and m.end() in end_index:
             found.append(_Candidate(m.start(), m.end(), "other",
                                     anaphor_tail=folded[m.start() + 1:m.end()]))
+
+    # --- items of a list the text calls organizations (X、Y、Z等社会组织) -------------------
+    if "等" in folded and "、" in folded:
+        found.extend(_listed_items(lex, folded, tokens, start_index, end_index, tags))
     return found
+
+
+def _list_re(lex: OrgLexicon) -> re.Pattern:
+    pattern = lex.cache.get("list_re")
+    if pattern is None:
+        classes = "|".join(map(re.escape, sorted(lex.list_classes, key=len, reverse=True)))
+        item = r"[\u4e00-\u9fffA-Za-z0-9·]{2,16}"
+        pattern = re.compile(rf"(?P<items>(?:{item}、){{1,30}}{item})等(?P<cls>{classes})")
+        lex.cache["list_re"] = pattern
+    return pattern
+
+
+def _listed_items(lex: OrgLexicon, folded: str, tokens: list, start_index, end_index,
+                  tags) -> list[_Candidate]:
+    """Names listed before 等 + a class noun of organizations: the list says what they are,
+    even when a name has no suffix (壹加壹、同城爱心、民健社、群鹰救援等社会组织)."""
+    out = []
+    for m in _list_re(lex).finditer(folded):
+        kind = lex.list_classes[m.group("cls")]
+        pos = m.start("items")
+        items = []
+        for k, item in enumerate(m.group("items").split("、")):
+            start, end = pos, pos + len(item)
+            pos = end + 1
+            if k == 0:
+                # the first item may run on from the words before it (其中壹加壹):
+                # it starts after the last boundary word or verb inside it
+                i = start_index.get(start)
+                while i is not None and i < len(tokens) and tokens[i].end <= end:
+                    tag = tags[i] or ""
+                    if tokens[i].text in lex.boundary_words or tag[:1] in ("v", "p", "c", "d", "r"):
+                        start = tokens[i].end
+                    i += 1
+                if start not in start_index:
+                    continue
+            if end - start < 2 or start not in start_index or end not in end_index:
+                continue
+            name = folded[start:end]
+            if name in lex.places or name in lex.boundary_words or name in lex.list_classes \
+                    or name.isdigit() or _classify_word(lex, name, lex.tags.get(name)) == "place":
+                continue
+            items.append(_Candidate(start, end, kind, listed=True))
+        if len(items) >= 2:
+            out.extend(items)
+    return out
 
 
 #: 《name》 optionally followed by what kind of publication it is
@@ -746,8 +798,27 @@ def extract_orgs(text: str, *, tokens: list[Token] | None = None,
     folded = _fold(text)
     gazetteer_hits = lex.gazetteer_matches(folded)
     tokens = _split_tokens(lex, folded, tokens, gazetteer_hits)
-    chosen = _select(_candidates(lex, folded, tokens, gazetteer_hits), exclude)
+    candidates = _candidates(lex, folded, tokens, gazetteer_hits)
+    chosen = _select(candidates, exclude)
+    listed = [c for c in chosen if c.listed]
+    if listed:
+        chosen = _select(candidates + _other_occurrences(folded, tokens, listed), exclude)
     return _resolve_article(lex, text, tokens, chosen)
+
+
+def _other_occurrences(folded: str, tokens: list, listed: list) -> list[_Candidate]:
+    """Token-aligned repeats of names the article introduced in a list."""
+    starts = {t.start for t in tokens}
+    ends = {t.end for t in tokens}
+    out = []
+    for cand in listed:
+        name = folded[cand.start:cand.end]
+        pos = folded.find(name)
+        while pos != -1:
+            if pos != cand.start and pos in starts and pos + len(name) in ends:
+                out.append(_Candidate(pos, pos + len(name), cand.type))
+            pos = folded.find(name, pos + 1)
+    return out
 
 
 # ------------------------------------------------------------------------------------------

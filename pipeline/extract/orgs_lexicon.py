@@ -103,6 +103,8 @@ class OrgLexicon:
     term_bodies: tuple = ()
     class_heads: frozenset = frozenset()
     final_function_chars: frozenset = frozenset()
+    #: class noun -> type, for lists "X、Y等社会组织" whose items are names
+    list_classes: Mapping[str, str] = field(default_factory=dict)
     #: compiled patterns and memos, built on first use (the lexicon itself never changes)
     cache: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -437,4 +439,14 @@ def load_lexicon(folder: Optional[str] = None) -> OrgLexicon:
         class_heads=_words(base / "class_heads.txt"),
         final_function_chars=frozenset(
             ch for word in _words(base / "final_function_chars.txt") for ch in word),
+        list_classes=_list_classes(base / "list_classes.tsv"),
     )
+
+
+def _list_classes(path: Path) -> dict:
+    classes = {}
+    for noun, kind in _rows(path, min_cols=2, max_cols=2):
+        if kind not in ORG_TYPES:
+            raise OrgDataError(f"{path}: {noun!r} has unknown type {kind!r}")
+        classes[noun] = kind
+    return classes
