@@ -14,6 +14,7 @@ holding only whole entries.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import pickle
 import sqlite3
@@ -28,6 +29,8 @@ from pipeline.model import Article, ArticleAnalysis
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 CACHE_FILE = "analyses.sqlite"
+#: distributions whose version is part of every cache key
+ANALYSIS_LIBRARIES = ("jieba", "rjieba", "pyahocorasick", "lunardate", "scikit-learn")
 _SCHEMA = "CREATE TABLE IF NOT EXISTS analyses (key TEXT PRIMARY KEY, value BLOB NOT NULL)"
 
 
@@ -47,6 +50,14 @@ def code_fingerprint() -> str:
     cached result is never reused by different code.
     """
     h = hashlib.sha1(__version__.encode("ascii"))
+    # The libraries whose data or algorithms shape an analysis: a new jieba
+    # dictionary or calendar table must not reuse results of the old one.
+    for dist in ANALYSIS_LIBRARIES:
+        try:
+            version = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            version = "-"
+        h.update(f"{dist}=={version}\0".encode("ascii"))
     files = sorted(p for p in PACKAGE_DIR.rglob("*")
                    if p.is_file() and "__pycache__" not in p.parts
                    and (p.suffix == ".py" or "data" in p.relative_to(PACKAGE_DIR).parts))

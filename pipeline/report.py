@@ -837,13 +837,23 @@ def _charts(ctx: dict, *, fig: pd.DataFrame, themes: dict, settings: dict,
 
 def _md_cell(v) -> str:
     # Markdown table cells: a pipe or a line break inside a sentence would break the row.
-    return "" if v is None else str(v).replace("|", "\\|").replace("\n", " ")
+    return "" if v is None else str(v).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def _md_inert(value):
+    # Markdown renderers pass raw HTML through: every value printed into the
+    # Markdown briefing has its angle brackets as entities, so article text can
+    # show "<script>" but never be one.  Idempotent, so nested output is safe.
+    if isinstance(value, str):
+        return value.replace("<", "&lt;").replace(">", "&gt;")
+    return value
 
 
 def environment(*, autoescape: bool) -> Environment:
-    """The Jinja2 environment; HTML templates are autoescaped."""
+    """The Jinja2 environment; HTML templates are autoescaped, Markdown made inert."""
     env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html", "html.j2"]) if autoescape else False,
+                      finalize=None if autoescape else _md_inert,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["num"] = format_number
     env.filters["cell"] = _md_cell

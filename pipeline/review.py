@@ -44,7 +44,7 @@ from typing import Any, Iterable, Optional, Sequence
 import pandas as pd
 
 from pipeline.atomic import write_bytes_atomic
-from pipeline.text import fold_width
+from pipeline.text import escape_formula, fold_width, needs_formula_guard, unescape_formula
 
 #: the verdicts an editor can give
 REVIEW_STATUSES = ("ok", "wrong", "fix")
@@ -72,7 +72,6 @@ CONTEXT_LIMIT = 400
 EXCEL_CELL_LIMIT = 32767
 
 #: a cell starting with one of these is a formula to Excel or LibreOffice
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 #: fixed document dates, so two runs write byte-identical workbooks
 FIXED_TIMESTAMP = _dt.datetime(2000, 1, 1)
@@ -567,26 +566,6 @@ def writable_text(text: str) -> str:
 def display_name(path: Path) -> str:
     """A (relative) file name fit for a message: control characters and undecodable bytes as '?'."""
     return _CONTROL_RE.sub("?", Path(path).as_posix())
-
-
-def needs_formula_guard(text: str) -> bool:
-    return text.startswith(FORMULA_TRIGGERS)
-
-
-def escape_formula(text: str) -> str:
-    """Prefix ``'`` so a spreadsheet shows ``text`` instead of evaluating it.
-
-    Text that already starts with quotes before a trigger character gets one
-    more, so ``unescape_formula`` restores every text exactly.
-    """
-    return "'" + text if needs_formula_guard(text.lstrip("'")) else text
-
-
-def unescape_formula(text: str) -> str:
-    """Undo ``escape_formula``."""
-    if text.startswith("'") and needs_formula_guard(text.lstrip("'")):
-        return text[1:]
-    return text
 
 
 def format_plain_number(v: float) -> str:

@@ -14,7 +14,7 @@ from typing import Iterable, Mapping, Sequence
 import pandas as pd
 
 from pipeline.model import ArticleAnalysis, Document, figure_id
-from pipeline.text import sentence_at, sentence_spans
+from pipeline.text import FORMULA_TRIGGERS, escape_formula, sentence_at, sentence_spans
 
 COLUMNS = {
     "documents": ["doc_id", "path", "format", "encoding", "status", "articles",
@@ -101,12 +101,36 @@ def figure_rows(analysis: ArticleAnalysis) -> list[dict]:
     rows = []
     for f in analysis.figures:
         s, e = sentence_at(a.text, f.start, f.end, spans)
+        # the stored span is the sentence as shown: no leading indent (\u3000\u3000)
+        # or trailing line break, so text[sentence_start:sentence_end] == sentence
+        while s < f.start and a.text[s].isspace():
+            s += 1
+        while e > f.end and a.text[e - 1].isspace():
+            e -= 1
         row = _fields_dict(f)
         row.update(figure_id=figure_id(a.text, f.start, f.end), doc_id=a.doc_id,
-                   article_id=a.article_id, sentence=a.text[s:e].strip(),
+                   article_id=a.article_id, sentence=a.text[s:e],
                    sentence_start=s, sentence_end=e)
         rows.append(row)
     return rows
+
+
+def disambiguate_figure_ids(rows: Sequence[dict]) -> list[dict]:
+    """Make ``figure_id`` unique across the corpus, in input order.
+
+    The id hashes only the text around a figure, so that it survives edits
+    elsewhere; two articles that share a passage (a reprinted wire story) then
+    share ids.  The first occurrence keeps its id, later ones get ``-2``,
+    ``-3`` …, which is stable as long as the input order is.
+    """
+    seen: dict[str, int] = {}
+    out = []
+    for row in rows:
+        fid = row["figure_id"]
+        n = seen.get(fid, 0) + 1
+        seen[fid] = n
+        out.append(row if n == 1 else dict(row, figure_id=f"{fid}-{n}"))
+    return out
 
 
 def mention_rows(article_id: str, mentions: Sequence) -> list[dict]:
@@ -133,8 +157,24 @@ def _fields_dict(obj) -> dict:
 def write_table(df: pd.DataFrame, out_dir: Path, name: str) -> None:
     """Write ``name``.csv and ``name``.parquet into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    df.to_csv(out_dir / f"{name}.csv", index=False, encoding="utf-8-sig", lineterminator="\n")
+    _csv_safe(df).to_csv(out_dir / f"{name}.csv", index=False, encoding="utf-8-sig",
+                         lineterminator="\n")
     df.to_parquet(out_dir / f"{name}.parquet", index=False, engine="pyarrow")
+
+
+def _csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """The CSV view of a table: text cells a spreadsheet would evaluate as a
+    formula (=HYPERLINK(...) in a title) get a leading ' (Parquet keeps them raw)."""
+    text_cols = [c for c in df.columns if df[c].dtype == "string"]
+    risky = [c for c in text_cols if df[c].str.startswith(FORMULA_TRIGGERS).fillna(False).any()
+             or df[c].str.startswith("'").fillna(False).any()]
+    if not risky:
+        return df
+    df = df.copy()
+    for c in risky:
+        df[c] = df[c].map(lambda v: escape_formula(v) if isinstance(v, str) else v,
+                          na_action="ignore").astype("string")
+    return df
 
 
 def read_table(out_dir: Path, name: str) -> pd.DataFrame:

@@ -48,3 +48,27 @@ def sentence_at(text: str, start: int, end: int, spans: list[tuple[int, int]] | 
             s_end = b
             break
     return s_start, s_end
+
+
+#: first characters that make Excel or LibreOffice read a cell as a formula
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def needs_formula_guard(text: str) -> bool:
+    return text.startswith(FORMULA_TRIGGERS)
+
+
+def escape_formula(text: str) -> str:
+    """Prefix ``'`` so a spreadsheet shows ``text`` instead of evaluating it.
+
+    Text that already starts with quotes before a trigger character gets one
+    more, so ``unescape_formula`` restores every text exactly.
+    """
+    return "'" + text if needs_formula_guard(text.lstrip("'")) else text
+
+
+def unescape_formula(text: str) -> str:
+    """Undo ``escape_formula``."""
+    if text.startswith("'") and needs_formula_guard(text.lstrip("'")):
+        return text[1:]
+    return text

@@ -36,7 +36,8 @@ def test_figures_slice_back_and_carry_sentences(seed_run):
     for f in figures.itertuples():
         text = articles.loc[f.article_id, "text"]
         assert text[f.start:f.end] == f.text
-        assert f.text.strip() in f.sentence
+        assert text[f.sentence_start:f.sentence_end] == f.sentence
+        assert f.sentence_start <= f.start and f.end <= f.sentence_end
     money = figures[figures.text == "500多万元"].iloc[0]
     assert money.kind == "money" and money.low == 5_000_000 and money.qualifier == "more"
     assert "累计投入" in money.sentence
