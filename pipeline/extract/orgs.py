@@ -851,12 +851,19 @@ def resolve_organizations(mentions: Mapping[str, list[Mention]]
     lex = load_lexicon()
     counts: Counter = Counter(m.canonical for ms in mentions.values() for m in ms)
     names = sorted(counts)
+    # Every name under each of its proper suffixes: finding the names that
+    # extend a name is then one lookup, not a scan of the corpus's names
+    # (which was quadratic, minutes at a research corpus's 10^5 names).
+    extending: dict = defaultdict(list)
+    for other in names:
+        for i in range(1, len(other)):
+            extending[other[i:]].append(other)
     mapping: dict = {}
     for name in names:
-        target = _short_form_target(lex, name, names)
+        target = _short_form_target(lex, name, extending.get(name, ()))
         if target is None and name[:1] in lex.admin_suffixes and lex.admin_suffixes[name[0]][1]:
-            fulls = sorted({other for other in names if other != name and other.endswith(name[1:])
-                            and len(other) > len(name)
+            fulls = sorted({other for other in extending.get(name[1:], ())
+                            if other != name and len(other) > len(name)
                             and lex.is_place_chain(other[:len(other) - len(name) + 1])})
             target = fulls[0] if len(fulls) == 1 else None
         if target is not None:
