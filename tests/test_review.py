@@ -414,10 +414,7 @@ def test_reviews_path_that_is_a_file_is_an_error(tmp_path):
 # --------------------------------------------------------------------------- whole pipeline
 
 def _runner():
-    try:
-        from pipeline.runner import run
-    except ImportError as exc:  # the extraction chain is built in parallel
-        pytest.skip(f"pipeline chain not importable yet: {exc}")
+    from pipeline.runner import run
     return run
 
 
