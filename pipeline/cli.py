@@ -16,20 +16,20 @@ from pipeline import __version__
 
 
 def _iso_date(value: str) -> str:
-    import datetime as dt
-    for fmt, length in (("%Y-%m-%d", 10), ("%Y-%m", 7), ("%Y", 4)):
-        try:
-            if len(value) == length:
-                dt.datetime.strptime(value, fmt)
-                return value
-        except ValueError:
-            pass
-    raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD, YYYY-MM or YYYY): {value!r}")
+    from pipeline.extract.dates import is_iso_date
+    if not is_iso_date(value):
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD, YYYY-MM or YYYY): {value!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m pipeline",
-                                description="Figures, organizations and themes from Chinese news.")
+    p = argparse.ArgumentParser(
+        prog="python -m pipeline",
+        description="Figures, organizations and themes from Chinese news.",
+        epilog="exit codes of run: 0 done; 1 no article could be read; 2 a bad option, "
+               "config or --themes file (nothing run); 3 with --strict, some input not read; "
+               "70 the run failed (helper process, Dask engine); 74 the output cannot be "
+               "written; 75 another run holds the output; 130 Ctrl-C; 143 SIGTERM")
     p.add_argument("--version", action="version", version=__version__)
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -123,7 +123,7 @@ def _stop_on_sigterm(signum, frame):
 def _cmd_run(args) -> int:
     from pipeline.atomic import OutputBusy
     from pipeline.config import load_config
-    from pipeline.runner import run, summary_line
+    from pipeline.runner import InvalidSettings, run, summary_line
     if args.workers < 0:
         print(f"error: --workers must be 0 (all cores) or more, got {args.workers}", file=sys.stderr)
         return 2
@@ -138,6 +138,11 @@ def _cmd_run(args) -> int:
                      themes_path=args.themes, reviews_dir=args.reviews, engine=args.engine,
                      scheduler=args.scheduler, config=config, progress=True,
                      cache_dir=args.cache_dir, use_cache=not args.no_cache)
+    except InvalidSettings as exc:
+        # Checked before the output folder is touched: the previous output stays.
+        where = f"config {args.config}: " if exc.from_config and args.config else ""
+        print(f"error: {where}{exc}; nothing was run", file=sys.stderr)
+        return 2
     except OutputBusy as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 75  # EX_TEMPFAIL: try again later
@@ -148,6 +153,12 @@ def _cmd_run(args) -> int:
         print(f"error: cannot write the output ({where}: {exc.strerror or exc}); "
               "nothing was published", file=sys.stderr)
         return 74  # EX_IOERR
+    except RuntimeError as exc:
+        # The run could not finish (the table-writing helper process failed,
+        # the Dask scheduler is unreachable); nothing was published.
+        print(f"error: {exc}; nothing was published, the previous output in {args.output} "
+              "is unchanged", file=sys.stderr)
+        return 70  # EX_SOFTWARE
     except KeyboardInterrupt:
         print(f"interrupted: stopped before finishing; the previous output in {args.output} "
               "is unchanged", file=sys.stderr)
@@ -156,7 +167,10 @@ def _cmd_run(args) -> int:
         signal.signal(signal.SIGTERM, previous_handler)
     problems = [d for d in result.documents if d.status in ("failed", "skipped")]
     for d in problems:
-        print(f"warning: {d.path}: {d.message}", file=sys.stderr)
+        # Ingest messages name their file already; say it once.
+        message = d.message or ""
+        said = message if message.startswith(d.path) else f"{d.path}: {message}"
+        print(f"warning: {said}", file=sys.stderr)
     for article_id, message in result.failures:
         print(f"warning: article {article_id}: analysis failed ({message}); "
               "kept without figures", file=sys.stderr)

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
 from pipeline import atomic
-from pipeline.analyze import analyze_article
-from pipeline.extract.dates import document_year
+from pipeline.analyze import AnalysisSettings, analyze_article
 from pipeline.cache import CACHE_FILE, AnalysisCache, context_fingerprint
 from pipeline.config import Config, load_config
 from pipeline.engine import Engine, available_cores
+from pipeline.extract.dates import is_iso_date
 from pipeline.extract.keywords import corpus_keywords
 from pipeline.extract.orgs import resolve_organizations
 from pipeline.extract.themes import theme_shares, themes_by_month
@@ -63,6 +63,19 @@ class RunResult:
         return sum(len(a.article.text) for a in self.analyses)
 
 
+class InvalidSettings(ValueError):
+    """A run setting (``--themes``, a config file's values) that cannot be used.
+
+    Raised by :func:`run` before it touches the output folder, so the previous
+    output stays as it was.  ``from_config`` tells whether the value came
+    from the configuration (rather than a ``run`` argument).
+    """
+
+    def __init__(self, message: str, *, from_config: bool):
+        super().__init__(message)
+        self.from_config = from_config
+
+
 class AnalysisFailed:
     """What a worker returns when ``analyze_article`` raised on one article."""
     __slots__ = ("message",)
@@ -72,7 +85,7 @@ class AnalysisFailed:
 
 
 def _analyze_detached(article: Article, *, base_date: Optional[str],
-                      themes_path: Optional[str]):
+                      settings: AnalysisSettings):
     """``analyze_article`` without the article in the result.
 
     The caller has the article already; not sending its text back from a
@@ -81,7 +94,7 @@ def _analyze_detached(article: Article, *, base_date: Optional[str],
     not lose a long run.
     """
     try:
-        analysis = analyze_article(article, base_date=base_date, themes_path=themes_path)
+        analysis = analyze_article(article, base_date=base_date, settings=settings)
     except Exception as exc:  # noqa: BLE001 - reported per article, never hidden
         return AnalysisFailed(f"{type(exc).__name__}: {exc}"[:500])
     analysis.article = None
@@ -107,7 +120,8 @@ class _Planned:
 
 
 def analyze_stream(articles: Iterable[Article], *, engine: Engine, cache: AnalysisCache,
-                   base_date: Optional[str], themes_path: Optional[str],
+                   base_date: Optional[str], themes_path: Optional[str] = None,
+                   settings: Optional[AnalysisSettings] = None,
                    progress=None, failures: Optional[list] = None) -> Iterator[ArticleAnalysis]:
     """Each article's analysis, in input order: from the cache, else computed by ``engine``.
 
@@ -116,9 +130,12 @@ def analyze_stream(articles: Iterable[Article], *, engine: Engine, cache: Analys
     Nothing here holds more than a few batches of articles at once.  An
     article whose analysis raised keeps its row with no figures, mentions,
     terms or themes; ``(article_id, message)`` goes to ``failures`` and
-    nothing to the cache.
+    nothing to the cache.  ``settings`` are the run's per-article settings
+    (the shipped configuration with ``themes_path`` when None).
     """
-    work = partial(_analyze_detached, base_date=base_date, themes_path=themes_path)
+    if settings is None:
+        settings = AnalysisSettings.from_config(load_config(), themes_path=themes_path)
+    work = partial(_analyze_detached, base_date=base_date, settings=settings)
     planned: deque = deque()
     batch: list = []
 
@@ -188,10 +205,17 @@ def build_tables(documents: Sequence[Document], analyses: Sequence[ArticleAnalys
     term_lists = [an.terms for an in analyses]
     keywords = corpus_keywords(term_lists, top_n=int(config.get("report", "top_keywords", 30)))
     dates = {an.article.article_id: an.base_date for an in analyses}
-    topics = fit_topics(term_lists)
+    min_articles = int(config.get("themes", "topic_min_articles", 50))
+    topics = fit_topics(term_lists, min_articles=min_articles,
+                        n_topics=int(config.get("themes", "n_topics", 0) or 0) or None,
+                        top_terms=int(config.get("themes", "topic_terms", 10)))
     topic_rows, article_topic_rows = [], []
     if topics is None:
-        notes.append("主题模型（NMF）需要至少 50 篇文章，本期文章较少，已跳过。")
+        if len(analyses) < max(min_articles, 2):
+            notes.append(f"主题模型（NMF）需要至少 {max(min_articles, 2)} 篇文章，"
+                         "本期文章较少，已跳过。")
+        else:
+            notes.append("主题模型（NMF）：文章之间共享的词语太少，无法建模，已跳过。")
     else:
         topic_rows = topics.topic_rows()
         ids = [an.article.article_id for an in analyses]
@@ -200,7 +224,7 @@ def build_tables(documents: Sequence[Document], analyses: Sequence[ArticleAnalys
     tables = {
         "documents": T.frame("documents", T.document_rows(documents)),
         "articles": T.frame("articles", T.article_rows(analyses)),
-        "figures": T.frame("figures", figure_rows),
+        "figures": T.frame("figures", T.disambiguate_figure_ids(figure_rows)),
         "organizations": T.frame("organizations", [
             dict(o, aliases="|".join(o["aliases"])) for o in organizations]),
         "mentions": T.frame("mentions", mention_rows),
@@ -250,6 +274,9 @@ def run(inputs: Sequence[str], output: str, *, base_date: Optional[str] = None,
 
     Raises
     ------
+    InvalidSettings
+        When ``themes_path``, a file the config names or ``[run] base_date``
+        cannot be used; raised before the output folder is touched.
     pipeline.atomic.OutputBusy
         When another run is using ``output``.
     """
@@ -258,14 +285,14 @@ def run(inputs: Sequence[str], output: str, *, base_date: Optional[str] = None,
     config = config or load_config()
     started = time.monotonic()
     workers = workers or int(config.get("run", "workers", 0) or 0) or available_cores()
-    base_date = base_date or config.get("run", "base_date") or None
+    settings, base_date = check_settings(config, themes_path=themes_path, base_date=base_date)
     out = Path(output)
     # The run freezes its long-lived results for the garbage collector (see
     # _run_into); it gives them back unless the caller had frozen objects itself.
     thaw = gc.get_freeze_count() == 0
     try:
         return _locked_run(inputs, out, started=started, base_date=base_date, workers=workers,
-                           themes_path=themes_path, reviews_dir=reviews_dir, engine=engine,
+                           settings=settings, reviews_dir=reviews_dir, engine=engine,
                            scheduler=scheduler, config=config, progress=progress,
                            cache_dir=cache_dir, use_cache=use_cache,
                            render_briefing=render_briefing)
@@ -274,7 +301,34 @@ def run(inputs: Sequence[str], output: str, *, base_date: Optional[str] = None,
             gc.unfreeze()
 
 
-def _locked_run(inputs, out: Path, *, started: float, base_date, workers, themes_path,
+def check_settings(config: Config, *, themes_path: Optional[str] = None,
+                   base_date: Optional[str] = None) -> tuple[AnalysisSettings, Optional[str]]:
+    """The run's per-article settings and base date, every file they name read once.
+
+    Raises
+    ------
+    InvalidSettings
+        Naming the file or setting and what is wrong with it.
+    """
+    if not base_date:
+        configured = config.get("run", "base_date") or None
+        if configured is not None and not is_iso_date(configured):
+            raise InvalidSettings(f"[run] base_date = {configured!r} is not a date "
+                                  "(YYYY-MM-DD, YYYY-MM or YYYY)", from_config=True)
+        base_date = configured
+    elif not is_iso_date(base_date):
+        raise InvalidSettings(f"base date {base_date!r} is not a date (YYYY-MM-DD, YYYY-MM "
+                              "or YYYY)", from_config=False)
+    try:
+        settings = AnalysisSettings.from_config(config, themes_path=themes_path)
+        settings.check()
+    except (OSError, ValueError) as exc:
+        where = "--themes: " if themes_path and str(themes_path) in str(exc) else ""
+        raise InvalidSettings(f"{where}{exc}", from_config=not where) from exc
+    return settings, base_date
+
+
+def _locked_run(inputs, out: Path, *, started: float, base_date, workers, settings,
                 reviews_dir, engine, scheduler, config, progress, cache_dir, use_cache,
                 render_briefing) -> RunResult:
     with atomic.OutputLock(out):
@@ -282,7 +336,7 @@ def _locked_run(inputs, out: Path, *, started: float, base_date, workers, themes
         staging = atomic.begin(out)
         try:
             result = _run_into(staging, inputs, out=out, base_date=base_date, workers=workers,
-                               themes_path=themes_path, reviews_dir=reviews_dir,
+                               settings=settings, reviews_dir=reviews_dir,
                                engine=engine, scheduler=scheduler, config=config,
                                progress=progress, cache_dir=cache_dir, use_cache=use_cache,
                                render_briefing=render_briefing)
@@ -297,28 +351,24 @@ def _locked_run(inputs, out: Path, *, started: float, base_date, workers, themes
 
 
 def _run_into(staging: Path, inputs: Sequence[str], *, out: Path, base_date, workers,
-              themes_path, reviews_dir, engine, scheduler, config, progress, cache_dir,
+              settings, reviews_dir, engine, scheduler, config, progress, cache_dir,
               use_cache, render_briefing) -> RunResult:
-    from pipeline.segment import default_dictionary
-
     documents: list = []
+    cache_folder = Path(cache_dir) if cache_dir else out / ".cache"
 
     def articles() -> Iterator[Article]:
-        for d in read_documents(inputs, config=config):
+        # The output and cache folders are never input, even inside an input folder.
+        for d in read_documents(inputs, config=config, exclude=[out, cache_folder]):
             documents.append(d)
-            if len(d.articles) > 1:
-                year = document_year(a.text for a in d.articles)
-                for a in d.articles:
-                    a.context_year = year
             yield from d.articles
 
     context = context_fingerprint(
         # [run] and [report] settings change no article's analysis (the base
         # date is an option below), so editing them keeps the cache.
         config_values={k: dict(v) for k, v in config.values.items() if k not in ("run", "report")},
-        files=[default_dictionary(), themes_path],
-        options={"base_date": base_date, "themes_path": themes_path})
-    cache_path = (Path(cache_dir) if cache_dir else out / ".cache") / CACHE_FILE
+        files=settings.files(),
+        options={"base_date": base_date, "settings": settings.as_dict()})
+    cache_path = cache_folder / CACHE_FILE
     cache = AnalysisCache(cache_path if use_cache else None, context=context)
     bar = _progress_bar(progress)
     failures: list = []
@@ -327,7 +377,7 @@ def _run_into(staging: Path, inputs: Sequence[str], *, out: Path, base_date, wor
         with Engine(engine, workers=workers, scheduler=scheduler, cost=_article_cost) as eng:
             analyses = []
             for analysis in analyze_stream(articles(), engine=eng, cache=cache,
-                                           base_date=base_date, themes_path=themes_path,
+                                           base_date=base_date, settings=settings,
                                            progress=bar, failures=failures):
                 analyses.append(analysis)
                 if len(analyses) % CACHE_BATCH == 0:
@@ -372,35 +422,67 @@ def _write_files(tables: dict, staging: Path, review_summary: dict) -> None:
 class _in_child:
     """Run ``func(*args)`` in a forked process for the length of a ``with`` block.
 
-    Leaving the block waits for the child; a child that failed raises here, and
-    leaving on an exception (Ctrl-C) stops the child first.
+    Leaving the block waits for the child; a child that failed raises here
+    (an ``OSError`` as the same ``OSError``, anything else as a
+    ``RuntimeError`` carrying its message), and leaving on an exception
+    (Ctrl-C) stops the child first.
     """
 
     def __init__(self, func, *args):
         import multiprocessing
-        self._proc = multiprocessing.get_context("fork").Process(
-            target=_child_main, args=(func, *args), daemon=True)
+        context = multiprocessing.get_context("fork")
+        self._receiver, sender = context.Pipe(duplex=False)
+        self._sender = sender
+        self._proc = context.Process(target=_child_main, args=(sender, func, *args), daemon=True)
 
     def __enter__(self):
         self._proc.start()
+        self._sender.close()  # the child holds its own end
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None:
-            self._proc.terminate()
+        try:
+            if exc_type is not None:
+                self._proc.terminate()
+                self._proc.join()
+                return False
+            problem = None
+            try:
+                problem = self._receiver.recv()  # blocks until the child reports or ends
+            except EOFError:
+                pass  # the child died without a word (killed)
             self._proc.join()
-            return False
-        self._proc.join()
+        finally:
+            self._receiver.close()
+        if problem and problem[0] == "oserror":
+            raise OSError(*problem[1:])
+        if problem and problem[0] == "error":
+            raise RuntimeError(f"writing the tables and review sheets failed: {problem[1]}")
         if self._proc.exitcode != 0:
-            raise RuntimeError(f"writing the tables and review sheets failed in a helper "
-                               f"process (exit code {self._proc.exitcode}); see the message above")
+            raise RuntimeError(f"writing the tables and review sheets failed: the helper "
+                               f"process ended with exit code {self._proc.exitcode}")
         return False
 
 
-def _child_main(func, *args) -> None:
+def _child_main(sender, func, *args) -> None:
+    import os
     import signal
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
-    func(*args)
+    status = 0
+    try:
+        func(*args)
+        sender.send(None)
+    except OSError as exc:
+        sender.send(("oserror", exc.errno, exc.strerror or str(exc), exc.filename))
+        status = 1
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+        sender.send(("error", f"{type(exc).__name__}: {exc}"[:500]))
+        status = 1
+    finally:
+        sender.close()
+    # No traceback here: the parent reports the failure once.  _exit skips
+    # the atexit handlers the forked child inherited from the parent.
+    os._exit(status)
 
 
 def _article_cost(article: Article) -> int:

@@ -103,3 +103,18 @@ def test_a_pages_articles_share_the_year_the_page_names_most(seed_run):
     figures = pd.read_parquet(out / "tables" / "figures.parquet")
     qixi = figures[figures.text.str.contains("七夕")]
     assert not qixi.empty and qixi["date"].str.startswith("2022-08").all()
+
+
+def test_a_reprinted_article_gets_its_own_figure_ids(tmp_path):
+    # Wire copy reprinted by two sources: the same passage in two records.
+    record = {"title": "慈善助学", "date": "2022-08-01",
+              "text": "累计支出1734.8万元，共帮助3469位寒门学子圆梦大学。"}
+    lines = [json.dumps(dict(record, id=f"r{i}"), ensure_ascii=False) for i in (1, 2)]
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "news.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run([str(tmp_path / "in")], str(tmp_path / "out"), workers=1)
+    figures = pd.read_parquet(tmp_path / "out" / "tables" / "figures.parquet")
+    assert len(figures) >= 4 and figures["figure_id"].is_unique
+    html = (tmp_path / "out" / "briefing.html").read_text(encoding="utf-8")
+    anchors = re.findall(r'id="(fig-[^"]+)"', html)
+    assert len(anchors) == len(set(anchors))

@@ -197,6 +197,21 @@ def infer_year(text: str) -> Optional[int]:
     return max(y for y, c in counts.items() if c == best)
 
 
+def is_iso_date(value) -> bool:
+    """Whether ``value`` is an ISO date as precise as a base date may be:
+    YYYY-MM-DD, YYYY-MM or YYYY."""
+    if not isinstance(value, str):
+        return False
+    for fmt, length in (("%Y-%m-%d", 10), ("%Y-%m", 7), ("%Y", 4)):
+        if len(value) == length:
+            try:
+                _dt.datetime.strptime(value, fmt)
+                return True
+            except ValueError:
+                return False
+    return False
+
+
 def document_year(texts: Iterable[str]) -> Optional[int]:
     """The year the texts of one document (a newspaper page's articles) name most."""
     return infer_year("\n".join(texts))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
 from pipeline.config import Config, load_config
+from pipeline.extract.dates import document_year
 from pipeline.ingest.decode import detect_encoding, sniff_binary
 from pipeline.ingest.garble import garbled_spans
 from pipeline.ingest.meta import (date_from_dateline, date_from_filename, is_sidecar,
@@ -60,7 +61,8 @@ def _label_file(config: Config, key: str) -> frozenset:
                      if line.strip() and not line.lstrip().startswith("#"))
 
 
-def read_documents(paths: Sequence[str | Path], *, config: Config | None = None) -> Iterator[Document]:
+def read_documents(paths: Sequence[str | Path], *, config: Config | None = None,
+                   exclude: Sequence[str | Path] = ()) -> Iterator[Document]:
     """Every input file or record as a Document, in a stable order.
 
     Parameters
@@ -70,6 +72,10 @@ def read_documents(paths: Sequence[str | Path], *, config: Config | None = None)
         sorted by name.
     config : Config, optional
         Settings (``[ingest]``); the defaults when None.
+    exclude : sequence of str or Path
+        Folders that are never input (a run's output and cache folders):
+        inside an input folder they are passed over without a document; an
+        input that is one of them gives one ``skipped`` document.
 
     Yields
     ------
@@ -78,12 +84,27 @@ def read_documents(paths: Sequence[str | Path], *, config: Config | None = None)
         with a one-line message.  ``doc_id`` is derived from the path relative to
         the input given (plus the record's place in its file), so it is the
         same on every run and machine; article ids are ``f"{doc_id}-{seq:03d}"``.
+        A file named twice (twice on the command line, or as a file and
+        inside a folder also given) is read once; the repeat is a ``skipped``
+        document saying so.  The articles of one document share
+        ``context_year``, the year its texts name most.
     """
     settings = load_settings(config)
     used: Counter = Counter()
+    excluded = tuple(os.path.realpath(p) for p in exclude)
+    #: real path of every file read so far -> the name it was read under
+    read: dict[str, str] = {}
     for given in paths:
         root = Path(given)
-        for path, rel, problem in _walk(root):
+        for path, rel, problem in _walk(root, excluded=excluded):
+            if problem is None:
+                real = os.path.realpath(path)
+                first = read.get(real)
+                if first is None:
+                    read[real] = str(path)
+                else:
+                    problem = ("skipped", f"{path}: the same file as {first}, already read; "
+                                          "not counted twice")
             if problem is not None:
                 status, message = problem
                 yield _document(Record("", str(path), "", status=status, message=message),
@@ -98,8 +119,16 @@ def _root_name(root: Path) -> str:
     return root.name if root.name not in ("", ".", "..") else ""
 
 
-def _walk(root: Path) -> Iterator[tuple[Path, str, Optional[tuple[str, str]]]]:
-    """(path, key relative to the input given, problem) for every file under ``root``."""
+def _is_under(real: str, folders: Sequence[str]) -> bool:
+    return any(real == f or real.startswith(f.rstrip(os.sep) + os.sep) for f in folders)
+
+
+def _walk(root: Path, *, excluded: Sequence[str] = ()
+          ) -> Iterator[tuple[Path, str, Optional[tuple[str, str]]]]:
+    """(path, key relative to the input given, problem) for every file under ``root``.
+
+    Folders under ``excluded`` (real paths) are passed over without a word.
+    """
     try:
         st = root.stat()
     except FileNotFoundError:
@@ -107,6 +136,10 @@ def _walk(root: Path) -> Iterator[tuple[Path, str, Optional[tuple[str, str]]]]:
         return
     except OSError as exc:
         yield root, root.as_posix(), ("failed", f"{root}: cannot be opened ({exc.strerror}); nothing read")
+        return
+    if excluded and _is_under(os.path.realpath(root), excluded):
+        yield root, root.as_posix(), ("skipped", f"{root}: the run's own output or cache "
+                                                 "folder; not read as input")
         return
     if not stat.S_ISDIR(st.st_mode):
         yield root, root.name, None
@@ -117,6 +150,8 @@ def _walk(root: Path) -> Iterator[tuple[Path, str, Optional[tuple[str, str]]]]:
     def visit(folder: Path, rel: str):
         try:
             real = os.path.realpath(folder)
+            if excluded and _is_under(real, excluded):
+                return  # the run's output or cache folder: not input, not listed
             if real in seen:
                 yield folder, rel, ("skipped", f"{folder}: folder link loops back to a folder "
                                                "already read; skipped")
@@ -310,6 +345,12 @@ def _document(rec: Record, rel: str, settings: Settings, used: Counter) -> Docum
             source_id=rec.source_id, source=source, url=rec.url, garbled=spans))
     if doc.date is None and doc.articles:
         doc.date = doc.articles[0].date
+    if len(doc.articles) > 1:
+        # A page's articles share the year the page names most, for articles
+        # whose own text names no year (see resolve_base_date).
+        year = document_year(a.text for a in doc.articles)
+        for article in doc.articles:
+            article.context_year = year
     if garbled_runs:
         n = sum(1 for a in doc.articles if a.garbled)
         note = (f"{rec.label}: {garbled_runs} garbled (mojibake) run(s) in {n} article(s); "
