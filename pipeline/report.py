@@ -44,21 +44,6 @@ from pipeline.model import stable_hash
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 LABELS_FILE = TEMPLATES_DIR / "labels.toml"
 
-#: Fallbacks for the ``[report]`` settings a config file does not set.
-REPORT_DEFAULTS = {
-    "title": "新闻统计简报",
-    "top_figures": 40,          # key-figures table, all kinds together
-    "top_organizations": 20,    # organizations table
-    "top_keywords": 30,
-    "top_articles": 30,         # articles with a digest (all when there are fewer)
-    "top_groups": 12,           # count / quantity groups per kind
-    "top_dates": 40,            # distinct dates in the timeline table
-    "top_quality_rows": 30,     # rows of each data-quality table
-    "figures_per_digest": 6,
-    "sources_per_total": 12,    # figure links listed under one total
-    "chart_bars": 12,           # bars in a ranked chart
-    "max_inline_figures": 2000,  # beyond this the appendix links tables/figures.csv
-}
 #: Kinds that are shown as key figures, in this order.
 KEY_KINDS = ("money", "count", "quantity", "percent", "duration", "ordinal", "number")
 #: Kinds whose figures may be summed (within one currency / object and unit).
@@ -259,9 +244,10 @@ def group_totals(fig: pd.DataFrame, kind: str, *, top: int, max_sources: int,
 # --------------------------------------------------------------------------
 
 def _settings(config: Config) -> dict:
-    s = dict(REPORT_DEFAULTS)
-    s.update(config["report"])
-    return s
+    """The ``[report]`` settings: the shipped ``config.toml`` (the one place the
+    defaults are written), overridden by what ``config`` sets (a Config built by
+    hand may set only a few keys)."""
+    return {**load_config()["report"], **config["report"]}
 
 
 def _marked(text: str, f: dict) -> dict:
@@ -349,6 +335,21 @@ def _period(articles: pd.DataFrame) -> Optional[dict]:
     return None
 
 
+def _period_line(period: Optional[dict]) -> str:
+    """The period as the briefing's subtitle says it (one sentence, no markup)."""
+    if period is None:
+        return "报道未注明日期"
+    if not period["inferred"]:
+        line = f"报道时间：{period['text']}"
+        if period["undated"]:
+            line += f"（另有 {period['undated']} 篇未注明日期）"
+        return line
+    line = f"报道未注明日期；据正文推断的基准日期为 {period['text']}"
+    if period["undated"]:
+        line += f"（{period['undated']} 篇无从推断）"
+    return line
+
+
 def _timeline(fig: pd.DataFrame, *, top: int, linked: set, title_by_article: dict) -> dict:
     """Dated events: distinct dates with their mentions, and the chart's buckets."""
     dated = fig[fig["included"] & fig["kind"].isin(["date", "time"]) & fig["date"].notna()]
@@ -385,13 +386,25 @@ def _timeline(fig: pd.DataFrame, *, top: int, linked: set, title_by_article: dic
             "buckets": [(str(k), int(n)) for k, n in per.items()], "bucket": bucket}
 
 
+def _review_counts(fig: pd.DataFrame, reviews: dict) -> dict:
+    """``n_figures``, ``n_verified`` (ok + fix), ``n_wrong``, ``n_fixed``.
+
+    Taken from the summary ``pipeline.review.apply_reviews`` returned; counted
+    from the figures' review status only when there is no summary (a context
+    built from tables alone).
+    """
+    keys = ("n_figures", "n_verified", "n_wrong", "n_fixed")
+    if all(k in reviews for k in keys):
+        return {k: int(reviews[k]) for k in keys}
+    status = fig["status"]
+    return {"n_figures": len(fig), "n_verified": int(status.isin(["ok", "fix"]).sum()),
+            "n_wrong": int((status == "wrong").sum()), "n_fixed": int((status == "fix").sum())}
+
+
 def _reviews(fig: pd.DataFrame, reviews: Optional[dict]) -> dict:
     reviews = reviews or {}
-    n = len(fig)
-    status = fig["status"]
-    return {"n_figures": n, "n_verified": int(status.isin(["ok", "fix"]).sum()),
-            "n_ok": int((status == "ok").sum()), "n_wrong": int((status == "wrong").sum()),
-            "n_fixed": int((status == "fix").sum()),
+    counts = _review_counts(fig, reviews)
+    return {**counts, "n_ok": counts["n_verified"] - counts["n_fixed"],
             # Every key the templates read, whatever the review module put in.
             "stale": [{"figure_id": s.get("figure_id", ""), "file": s.get("file", ""),
                        "row": s.get("row"), "status": s.get("status"),
@@ -485,7 +498,9 @@ def build_context(tables: dict, *, notes: Iterable[str] = (), config: Optional[C
     config : Config, optional
         ``[report]`` settings (top-N sizes, title); the defaults when None.
     reviews : dict, optional
-        ``RunResult.reviews``: stale reviews and bad review files to list.
+        ``RunResult.reviews`` (the summary ``pipeline.review.apply_reviews``
+        returns): the review counts shown, stale reviews and bad review files
+        to list.  When None, the counts come from the figures' review status.
 
     Returns
     -------
@@ -588,9 +603,11 @@ def build_context(tables: dict, *, notes: Iterable[str] = (), config: Optional[C
                        title_by_article=title_by_article)
     keywords = _records(tables["keywords"].head(int(s["top_keywords"])))
 
+    period = _period(articles)
     ctx = {
         "title": s["title"],
-        "period": _period(articles),
+        "period": period,
+        "period_line": _period_line(period),
         "overview": {"documents": len(tables["documents"]), "articles": n_articles,
                      "characters": int(articles["characters"].fillna(0).sum()),
                      "figures": int(len(included)), "figures_all": int(len(fig)),

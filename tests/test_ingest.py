@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Config, load_config
-from pipeline.ingest import read_documents
+from pipeline.ingest import load_settings, read_documents
 from pipeline.ingest.decode import detect_encoding
 from pipeline.ingest.garble import garbled_spans
 from pipeline.ingest.newspaper import split_page
@@ -27,6 +27,16 @@ def config_with(**ingest) -> Config:
     values = {k: dict(v) for k, v in base.values.items()}
     values["ingest"].update(ingest)
     return Config(values=values, origins=base.origins)
+
+
+def test_a_config_built_by_hand_takes_the_shipped_defaults_for_unset_keys():
+    shipped = load_settings()
+    own = load_settings(Config(values={"ingest": {"max_heading_lines": 5}}, origins={}))
+    assert own.max_heading_lines == 5
+    assert shipped.max_heading_lines == load_config()["ingest"]["max_heading_lines"]
+    assert own.section_labels == shipped.section_labels and shipped.section_labels
+    assert (own.encodings, own.max_record_chars, own.columns) == \
+        (shipped.encodings, shipped.max_record_chars, shipped.columns)
 
 
 def read(*paths, **ingest):
@@ -181,7 +191,7 @@ def test_prose_text_is_one_article_with_title_and_byline(tmp_path):
 def test_parenthetical_inside_a_sentence_is_not_a_byline():
     lines = ["　　今年共资助学生三百名，每人补助", "", "八千元（结对助学的例外），因病", "",
              "致困的学生另行补助（含高职", "", "高校）。", "", "（教育局）"]
-    art = only(split_page(lines))
+    art = only(split_page(lines, **load_settings().page_options()))
     assert art.byline == "教育局"
     assert art.text == "今年共资助学生三百名，每人补助八千元（结对助学的例外），因病致困的学生另行补助（含高职高校）。"
 

@@ -97,6 +97,38 @@ def anchors(html: str) -> _Anchors:
     return p
 
 
+def test_review_counts_come_from_the_apply_reviews_summary():
+    from pipeline.review import Review, ReviewSet, apply_reviews
+    tables = gold_tables()
+    by_text = dict(zip(tables["figures"]["text"], tables["figures"]["figure_id"]))
+    verdicts = [("1734.8万元", "wrong", None), ("8000 元", "fix", 9000.0), ("5000 元", "ok", None)]
+    reviews = ReviewSet(reviews=[Review(by_text[t], st, cv, None, "reviews/a.csv", i + 2)
+                                 for i, (t, st, cv) in enumerate(verdicts)])
+    tables["figures"], summary = apply_reviews(tables["figures"], reviews)
+    from_summary = build_context(tables, reviews=summary)["reviews"]
+    recounted = build_context(tables)["reviews"]   # no summary: counted from the table
+    keys = ("n_figures", "n_verified", "n_ok", "n_wrong", "n_fixed")
+    expected = {"n_figures": 43, "n_verified": 2, "n_ok": 1, "n_wrong": 1, "n_fixed": 1}
+    assert {k: from_summary[k] for k in keys} == expected == {k: recounted[k] for k in keys}
+    # The summary is what is shown, not a recount of the frame.
+    shown = build_context(tables, reviews=dict(summary, n_verified=7, n_fixed=3))["reviews"]
+    assert (shown["n_verified"], shown["n_fixed"], shown["n_ok"]) == (7, 3, 4)
+
+
+def test_the_period_line_is_built_once_and_printed_by_both_formats():
+    tables = gold_tables()
+    ctx = build_context(tables)
+    assert ctx["period_line"].startswith("报道未注明日期；据正文推断的基准日期为 ")
+    html, md = render(ctx, embed_font=False)
+    assert ctx["period_line"] in html and ctx["period_line"] in md
+    dated = tables["articles"].assign(date="2012-06-0" + tables["articles"]["seq"].astype(str))
+    dated.loc[0, "date"] = None
+    line = build_context(dict(tables, articles=dated))["period_line"]
+    assert line == "报道时间：2012-06-01 至 2012-06-04（另有 1 篇未注明日期）"
+    undated = tables["articles"].assign(date=None, base_date=None)
+    assert build_context(dict(tables, articles=undated))["period_line"] == "报道未注明日期"
+
+
 def summary_links(ctx: dict) -> list[dict]:
     return [part for para in ctx["summary"] for part in para if part["href"]]
 

@@ -37,6 +37,7 @@ from typing import Optional, Sequence
 from pipeline.extract import dates as _dates
 from pipeline.extract.dates import read_rows, read_words
 from pipeline.extract.numerals import chinese_numeral_chars, numeral_table, parse_numeral
+from pipeline.matching import trie_pattern
 from pipeline.model import Figure
 from pipeline.text import fold_width
 
@@ -61,36 +62,12 @@ class _Lexicon:
     lone_one: frozenset    # classifiers after which a lone 一 still counts (一名, 一例)
     arabic_only: frozenset  # units that measure only after Arabic digits (度, 级)
     word_kinds: dict       # word of the word scan -> phrase | ident | holiday | relative | half | century
+    ago_units: dict        # duration unit -> field counted back before 前 (年 -> years: 3年前)
 
 
 def _alt(words) -> str:
     """A regex alternation of literal ``words``, longest first."""
     return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
-
-
-def _trie(words) -> str:
-    """A regex matching the longest of ``words``, shaped as a trie.
-
-    Each alternative starts with a literal character, so the regex engine
-    skips to candidate positions at C speed instead of trying every word at
-    every position.
-    """
-    root: dict = {}
-    for w in set(words):
-        node = root
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def emit(node: dict) -> str:
-        ends = "" in node
-        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if ends else body
-
-    return emit(root)
 
 
 @lru_cache(maxsize=1)
@@ -108,6 +85,11 @@ def lexicon() -> _Lexicon:
         quals[pos][word] = qual
     blockers = {u: frozenset(chars) for u, chars in (r[:2] for r in read_rows("unit_blockers.tsv", columns=2))}
     money = read_rows("money_contexts.tsv", columns=2)
+    ago_units = {}
+    for unit, field in (r[:2] for r in read_rows("ago_units.tsv", columns=2)):
+        if field not in ("years", "months", "weeks", "days"):
+            raise ValueError(f"ago_units.tsv: unknown field {field!r} for {unit!r}")
+        ago_units[unit] = field
     word_kinds = {}
     for w in read_words("identifier_prefixes.txt"):
         word_kinds[w] = "ident"
@@ -116,7 +98,7 @@ def lexicon() -> _Lexicon:
     for w, after in read_rows("date_suffixes.tsv", columns=2):
         if after == "year" and len(w) >= 3:
             word_kinds[w] = "half"   # 下半年, 一季度: a part of the base year
-    for w in ("上世纪", "上个世纪"):
+    for w in read_words("centuries.txt"):
         word_kinds[w] = "century"
     for w in _dates.holidays():
         word_kinds[w] = "holiday"
@@ -133,7 +115,7 @@ def lexicon() -> _Lexicon:
         periods=tuple(sorted(read_words("time_periods.txt"), key=len, reverse=True)),
         lone_one=frozenset(read_words("lone_one_classifiers.txt")),
         arabic_only=frozenset(read_words("arabic_only_units.txt")),
-        word_kinds=word_kinds)
+        word_kinds=word_kinds, ago_units=ago_units)
 
 
 def _unit_alternation(units) -> str:
@@ -167,6 +149,8 @@ class _Grammar:
         law = _alt(read_words("law_suffixes.txt"))
         ord_suffix = _alt(read_words("ordinal_suffixes.txt"))
         plain_holidays = _alt(h for h, row in _dates.holidays().items() if not row.needs_context)
+        decade_part = _alt(read_words("decade_parts.txt"))
+        within = _alt(read_words("within_suffixes.txt"))
 
         year = rf"(?:1[5-9]|20)\d{{2}}|0\d(?=年)|[{cn_digits}]{{4}}"
         mon = r"1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九]"
@@ -187,12 +171,12 @@ class _Grammar:
             ("law", rf"第{SP}(?:\d+|[{cnn}]+){SP}(?:{law})"),
             ("gen_tag", r"\d0后"),
             # --- dates ---
-            ("decade", rf"(?P<dec>\d{{2,4}}|[{cnn}]{{2,4}}){SP}年代(?:初期|末期|中期|初|末|中)?"),
+            ("decade", rf"(?P<dec>\d{{2,4}}|[{cnn}]{{2,4}}){SP}年代(?:{decade_part})?"),
             ("iso", r"(?:19|20)\d{2}(?P<isep>[-/.])(?:1[0-2]|0?[1-9])(?P=isep)(?:3[01]|[12]\d|0?[1-9])(?!\d)"),
             ("compact", r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?!\d)"),
             ("ymd", rf"(?P<y>{year}){SP}年(?:度)?(?:{SP}(?P<ym>{mon}){SP}月(?:份)?(?:{SP}(?P<yd>{day}){SP}[日号])?(?:{msuf})?|(?:{ysuf}))?"),
             ("md", md),
-            ("day", r"(?P<dd>3[01]|[12]\d|0?[1-9])[ \t]?日(?!内|以内|之内)"),
+            ("day", rf"(?P<dd>3[01]|[12]\d|0?[1-9])[ \t]?日(?!{within})"),
             ("event", r"(?P<em>1[0-2]|0?[1-9])[·•・](?P<ed>3[01]|[12]\d|0?[1-9])(?![\d·•・])"),
             # --- time of day ---
             ("time", rf"(?P<th>2[0-4]|[01]?\d|[零一二两三四五六七八九十]{{1,3}}){SP}(?P<tu>时|点)"
@@ -213,13 +197,13 @@ class _Grammar:
         self.single = re.compile(body.replace(f"(?P<core>{core})", f"(?P<core>{numx})"), re.MULTILINE)
         # every character an alternative above can start with
         self.trigger = re.compile(rf"[\d{cn}第负\-(A-Za-z]")
-        self.words = re.compile(rf"《[^《》\n]{{0,80}}》|{_trie(lx.word_kinds)}")
+        self.words = re.compile(rf"《[^《》\n]{{0,80}}》|{trie_pattern(lx.word_kinds)}")
         # what may follow a word of the word scan
         self.relative_tail = re.compile(
             rf"{SP}(?P<rm>{mon}){SP}月(?:份)?(?:{SP}(?P<rd>{day}){SP}[日号])?(?:{msuf})?"
             rf"|{SP}(?P<rd2>{day}){SP}日|(?P<rh>{plain_holidays})(?!日)|(?P<rs>{ysuf})")
         self.ident_tail = re.compile(rf"{SP}[:#]?{SP}(?:\d[\d-]*|[{cnn}]+号)")
-        self.century_tail = re.compile(rf"{SP}(?:\d{{2,4}}|[{cnn}]{{2,4}}){SP}年代(?:初期|末期|中期|初|末|中)?")
+        self.century_tail = re.compile(rf"{SP}(?:\d{{2,4}}|[{cnn}]{{2,4}}){SP}年代(?:{decade_part})?")
         self.holiday_context = re.compile(_alt(read_words("holiday_contexts.txt")))
         self.year_before = re.compile(r"((?:1[5-9]|20)\d{2})[ \t]?年[ \t]?$")
         self.numeral_or_digit = re.compile(rf"[{cnn}\d]")
@@ -619,7 +603,6 @@ def _money_context(ctx, start: int, end: int) -> bool:
 
 
 _FINANCIAL_DIGITS = frozenset("壹贰貳叁參肆伍陆陸柒捌玖拾佰仟")
-_AGO = {"年": "years", "个月": "months", "月": "months", "天": "days", "日": "days", "周": "weeks"}
 
 
 def _bare_number_fig(ctx, m, value, core, start) -> Optional[Figure]:
@@ -715,14 +698,14 @@ def _general_fig(ctx, m) -> Optional[Figure]:
     if kind in ("count", "quantity") and ctx.folded[start - 1:start] in ("“", "‘", '"') \
             and re.match(r"[^”’\"]{0,6}[”’\"]", ctx.folded[end:end + 8]):
         return None  # “六个严格”, “三支柱”: a slogan, not a count
-    if kind == "duration" and unit_key in _AGO and nxt == "前" and not suf \
+    if kind == "duration" and unit_key in lx.ago_units and nxt == "前" and not suf \
             and ctx.folded[end + 1:end + 2] not in ("后", "夕"):
         # 两年前 is a date: the base moved back
         if value is None or not float(value).is_integer():
             return None
         n = int(value)
         kw = {"weeks": {"days": -7 * n}, "years": {"years": -n},
-              "months": {"months": -n}, "days": {"days": -n}}[_AGO[unit_key]]
+              "months": {"months": -n}, "days": {"days": -n}}[lx.ago_units[unit_key]]
         return _fig(ctx, start, end + 1, "date", date=_dates.shift_date(ctx.base, **kw))
     if kind == "duration" and unit_key == "月" and value is None and re.match(r"[\d\s~至到—–-]+$", core):
         # ３－５月: a span of months of one year

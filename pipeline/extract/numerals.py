@@ -66,6 +66,17 @@ def numeral_table() -> _Table:
     return _Table(digits, units, bigs, tens, frozenset(vague))
 
 
+@lru_cache(maxsize=1)
+def signs() -> tuple[str, ...]:
+    """The words that make a numeral negative (零下, 负, -), from ``signs.txt``, in file order."""
+    path = DATA_DIR / "signs.txt"
+    with open(path, encoding="utf-8") as fh:
+        words = tuple(w for w in (line.strip() for line in fh) if w and not w.startswith("#"))
+    if not words:
+        raise ValueError(f"{path}: no sign words")
+    return words
+
+
 def chinese_numeral_chars(*, vague: bool = True) -> str:
     """All Chinese numeral characters (for building character classes)."""
     t = numeral_table()
@@ -75,7 +86,6 @@ def chinese_numeral_chars(*, vague: bool = True) -> str:
 
 _ARABIC_RE = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?|\.\d+")
 _SPACE_RE = re.compile(r"\s+")
-_SIGNS = ("零下", "负", "-", "−", "—")
 
 
 def _tokens(text: str, table: _Table) -> Optional[list]:
@@ -198,7 +208,7 @@ def parse_numeral(text: str) -> Optional[Numeral]:
         return None
     s = _SPACE_RE.sub("", fold_width(text))
     sign = 1.0
-    for mark in _SIGNS:
+    for mark in signs():
         if s.startswith(mark) and len(s) > len(mark):
             sign, s = -1.0, s[len(mark):]
             break

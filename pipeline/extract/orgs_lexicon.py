@@ -18,6 +18,7 @@ from typing import Iterable, Mapping, Optional
 import jieba
 
 from pipeline.config import DATA_DIR, load_config
+from pipeline.matching import build_automaton, leftmost_longest, trie_pattern
 from pipeline.model import ORG_TYPES
 
 #: a suffix table line's third column
@@ -135,19 +136,9 @@ class OrgLexicon:
         ``gazetteer_re.finditer`` finds them, but every occurrence is found in
         one Aho-Corasick pass and the choice is made over those few.
         """
-        automaton = _cached(self, "gazetteer_automaton", lambda: _automaton(
+        automaton = _cached(self, "gazetteer_automaton", lambda: build_automaton(
             list(self.gazetteer) + list(self.blocked)))
-        if automaton is None:
-            return []
-        found = sorted((last + 1 - length, -length, name)
-                       for last, (length, name) in automaton.iter(folded))
-        chosen = []
-        reach = 0
-        for start, negative_length, name in found:
-            if start >= reach:
-                reach = start - negative_length
-                chosen.append((start, reach, name))
-        return chosen
+        return leftmost_longest(folded, automaton)
 
     @property
     def anaphor_re(self) -> re.Pattern:
@@ -265,52 +256,6 @@ def _compiled(lex: OrgLexicon, which: str) -> re.Pattern:
         return re.compile("(?:%s)%s" % ("|".join(sorted(map(re.escape, lex.determiners))),
                                         trie_pattern(lex.anaphor_heads)))
     return _cached(lex, which, build)
-
-
-def _automaton(words: Iterable[str]):
-    """An Aho-Corasick automaton whose value for a word is (length, word); None if no words."""
-    import ahocorasick
-
-    automaton = ahocorasick.Automaton()
-    for word in words:
-        if word:
-            automaton.add_word(word, (len(word), word))
-    if len(automaton) == 0:
-        return None
-    automaton.make_automaton()
-    return automaton
-
-
-def trie_pattern(words: Iterable[str]) -> str:
-    """A regular expression matching any of ``words``, longest first, as a trie.
-
-    A flat alternation of thousands of names makes the regex engine try each
-    one at every position; nesting them by shared prefix lets it branch on
-    one character at a time, so matching stays linear in the text.
-    """
-    trie: dict = {}
-    for word in words:
-        if not word:
-            continue
-        node = trie
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = True
-
-    def build(node: dict) -> str:
-        ends_here = "" in node
-        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        if ends_here:
-            # greedy optional group: the longer word is tried first
-            return "(?:" + body + ")?"
-        return body
-
-    if not trie:
-        return "(?!)"
-    return build(trie)
 
 
 # ------------------------------------------------------------------------------------------

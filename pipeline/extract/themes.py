@@ -26,6 +26,7 @@ from typing import Iterable, Mapping, Optional, Sequence, Union
 
 from pipeline.config import DATA_DIR, load_config
 from pipeline.extract.keywords import span_overlap_test
+from pipeline.matching import build_automaton, leftmost_longest
 from pipeline.model import Token
 from pipeline.text import fold_width
 
@@ -257,12 +258,7 @@ def _automaton(taxonomy: Taxonomy):
     hit = _AUTOMATA.get(id(taxonomy))
     if hit is not None and hit[0] is taxonomy:
         return hit[1]
-    import ahocorasick
-
-    automaton = ahocorasick.Automaton()
-    for word in taxonomy._index:
-        automaton.add_word(word, (len(word), word, word in taxonomy._strict))
-    automaton.make_automaton()
+    automaton = build_automaton(taxonomy._index)
     if len(_AUTOMATA) > 16:
         _AUTOMATA.clear()
     _AUTOMATA[id(taxonomy)] = (taxonomy, automaton)
@@ -273,23 +269,13 @@ def _matches(folded: str, taxonomy: Taxonomy, token_starts: Optional[set]) -> li
     """Leftmost-longest, non-overlapping occurrences of the taxonomy's words."""
     if not taxonomy._index:
         return []
-    # every occurrence of every word, overlapping ones included, in one pass;
-    # sorted by start, longest first, then word
-    candidates = sorted((last + 1 - length, -length, word, strict)
-                        for last, (length, word, strict) in _automaton(taxonomy).iter(folded))
-    chosen = []
-    reach = 0
-    for start, negative_length, word, strict in candidates:
-        if start < reach:
-            continue
-        end = start - negative_length
+
+    def accept(start: int, end: int, word: str) -> bool:
         # a short word may not straddle a token boundary: 国家 in 中国/家庭 is no match
-        if strict and token_starts is not None \
-                and not token_starts.isdisjoint(range(start + 1, end)):
-            continue
-        chosen.append((start, end, word))
-        reach = end
-    return chosen
+        return not (word in taxonomy._strict and token_starts is not None
+                    and not token_starts.isdisjoint(range(start + 1, end)))
+
+    return leftmost_longest(folded, _automaton(taxonomy), accept=accept)
 
 
 def score_themes(text: str, tokens: Sequence[Token], *, taxonomy: Taxonomy,

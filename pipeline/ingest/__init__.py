@@ -32,23 +32,31 @@ _TABULAR_SUFFIXES = {".csv": ",", ".tsv": "\t"}
 
 
 def load_settings(config: Optional[Config] = None) -> Settings:
-    """The ``[ingest]`` section of ``config`` as reader settings."""
-    config = config or load_config()
-    section = config["ingest"]
-    columns = {name: str(section.get(f"column_{name}", name))
+    """The ``[ingest]`` section of ``config`` as reader settings.
+
+    Every key comes from the shipped ``config.toml`` (the one place the
+    defaults are written) unless ``config`` sets it; so a Config built by hand
+    with only a few keys still gives complete settings.
+    """
+    shipped = load_config()
+    config = config or shipped
+    section = {**shipped["ingest"], **config["ingest"]}
+    columns = {name: str(section[f"column_{name}"])
                for name in ("id", "title", "date", "text", "source", "url")}
     return Settings(
         columns=columns,
-        encodings=tuple(section.get("encodings", ("gb18030", "big5", "utf-16-le", "utf-16-be"))),
-        sample_bytes=int(section.get("sample_kb", 64)) * 1024,
-        max_file_bytes=int(float(section.get("max_file_mb", 64)) * (1 << 20)),
-        max_record_chars=int(section.get("max_record_chars", 16_000_000)),
-        section_labels=_label_file(config, "section_labels"),
-        credit_labels=_label_file(config, "credit_labels"),
-        max_heading_lines=int(section.get("max_heading_lines", 3)),
-        title_balance=float(section.get("title_balance", 1.35)),
-        width_tolerance=float(section.get("width_tolerance", 2.5)),
-        garble_max_run=int(section.get("garble_max_run", 80)),
+        encodings=tuple(section["encodings"]),
+        sample_bytes=int(section["sample_kb"]) * 1024,
+        max_file_bytes=int(float(section["max_file_mb"]) * (1 << 20)),
+        max_record_chars=int(section["max_record_chars"]),
+        section_labels=_label_file(config if "section_labels" in config["ingest"] else shipped,
+                                   "section_labels"),
+        credit_labels=_label_file(config if "credit_labels" in config["ingest"] else shipped,
+                                  "credit_labels"),
+        max_heading_lines=int(section["max_heading_lines"]),
+        title_balance=float(section["title_balance"]),
+        width_tolerance=float(section["width_tolerance"]),
+        garble_max_run=int(section["garble_max_run"]),
     )
 
 

@@ -53,10 +53,6 @@ _CONTINUATION = re.compile(r"^[^，。；：！？、,;:!?]?[，。；：！？�
 _CREDIT = re.compile(r"^([^：:]{1,6})\s*[：:]")
 _INDENT = re.compile(r"^[ \t\u3000]{2,}|^\u3000")
 
-DEFAULT_MAX_HEADING_LINES = 3
-DEFAULT_TITLE_BALANCE = 1.35
-DEFAULT_WIDTH_TOLERANCE = 2.5
-
 
 @dataclass
 class ArticleParts:
@@ -399,26 +395,28 @@ class _PageReader:
         return out
 
 
-def split_page(lines: Sequence[str], *, section_labels: Iterable[str] = (),
-               credit_labels: Iterable[str] = (), max_heading_lines: int = DEFAULT_MAX_HEADING_LINES,
-               title_balance: float = DEFAULT_TITLE_BALANCE,
-               width_tolerance: float = DEFAULT_WIDTH_TOLERANCE) -> list[ArticleParts]:
+def split_page(lines: Sequence[str], *, max_heading_lines: int, title_balance: float,
+               width_tolerance: float, section_labels: Iterable[str] = (),
+               credit_labels: Iterable[str] = ()) -> list[ArticleParts]:
     """The articles of a page dumped one printed line per line.
 
     Parameters
     ----------
     lines : sequence of str
         The page's lines, blank lines included (they are evidence).
-    section_labels : iterable of str
-        Lines that name a section (简讯, 图片新闻 …).
-    credit_labels : iterable of str
-        Words that open a credit line ("责任编辑：…"), kept in the byline.
     max_heading_lines : int
         Most lines one headline group may span.
     title_balance : float
         Two headline lines whose widths differ by at most this ratio are one title.
     width_tolerance : float
         How far (display width) a line may depart from the column and still be body.
+    section_labels : iterable of str
+        Lines that name a section (简讯, 图片新闻 …).
+    credit_labels : iterable of str
+        Words that open a credit line ("责任编辑：…"), kept in the byline.
+
+    The numbers have no defaults here: they are ``[ingest]`` settings whose
+    defaults live in ``config.toml`` (``pipeline.ingest.load_settings().page_options()``).
 
     Returns
     -------

@@ -30,18 +30,22 @@ _CHUNK = 1 << 20
 
 @dataclass
 class Settings:
-    """The ``[ingest]`` settings a reader needs, resolved once per run."""
+    """The ``[ingest]`` settings a reader needs, resolved once per run.
+
+    A typed view of the config's ``[ingest]`` section, built by
+    ``pipeline.ingest.load_settings``; the defaults live only in ``config.toml``.
+    """
     columns: dict
     encodings: tuple
-    sample_bytes: int = 65536
-    max_file_bytes: int = 64 << 20
-    max_record_chars: int = 16_000_000
-    section_labels: frozenset = frozenset()
-    credit_labels: frozenset = frozenset()
-    max_heading_lines: int = 3
-    title_balance: float = 1.35
-    width_tolerance: float = 2.5
-    garble_max_run: int = 80
+    sample_bytes: int
+    max_file_bytes: int
+    max_record_chars: int
+    section_labels: frozenset
+    credit_labels: frozenset
+    max_heading_lines: int
+    title_balance: float
+    width_tolerance: float
+    garble_max_run: int
 
     def page_options(self) -> dict:
         return dict(section_labels=self.section_labels, credit_labels=self.credit_labels,

@@ -1,0 +1,56 @@
+"""The shared literal-word matchers: trie regex and Aho-Corasick leftmost-longest."""
+import random
+import re
+
+from pipeline.matching import build_automaton, leftmost_longest, trie_pattern
+
+
+def _finditer(words, text):
+    return [(m.start(), m.end(), m.group()) for m in re.finditer(trie_pattern(words), text)]
+
+
+def test_trie_prefers_the_longest_word():
+    assert _finditer(["民政", "民政局", "县"], "苍南县民政局") == [(2, 3, "县"), (3, 6, "民政局")]
+
+
+def test_trie_escapes_regex_metacharacters():
+    assert _finditer(["a.b", "(x)"], "axb a.b (x) x") == [(4, 7, "a.b"), (8, 11, "(x)")]
+
+
+def test_trie_with_no_words_matches_nothing():
+    pattern = re.compile(trie_pattern(["", ""]))
+    assert pattern.search("anything") is None
+    assert pattern.search("") is None
+
+
+def test_automaton_with_no_words_is_none_and_matches_nothing():
+    assert build_automaton([]) is None
+    assert build_automaton([""]) is None
+    assert leftmost_longest("text", None) == []
+
+
+def test_leftmost_longest_skips_overlaps():
+    automaton = build_automaton(["民政", "民政局", "政局", "局长"])
+    # 政局 and 局长 start inside 民政局, which is taken first
+    assert leftmost_longest("县民政局长", automaton) == [(1, 4, "民政局")]
+
+
+def test_accept_rejects_an_occurrence_and_lets_a_shorter_one_in():
+    automaton = build_automaton(["中国家", "中国", "国家"])
+    got = leftmost_longest("中国家庭", automaton, accept=lambda s, e, w: w != "中国家")
+    assert got == [(0, 2, "中国")]
+    # rejecting every word at a position leaves it free for a later start
+    got = leftmost_longest("中国家庭", automaton, accept=lambda s, e, w: not w.startswith("中"))
+    assert got == [(1, 3, "国家")]
+
+
+def test_automaton_agrees_with_trie_regex_on_random_text():
+    rng = random.Random(7)
+    alphabet = "甲乙丙丁"
+    words = sorted({"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 4))) for _ in range(30)})
+    automaton = build_automaton(words)
+    for _ in range(200):
+        text = "".join(rng.choice(alphabet + " ") for _ in range(rng.randint(0, 40)))
+        found = leftmost_longest(text, automaton)
+        assert found == _finditer(words, text)
+        assert all(text[s:e] == w for s, e, w in found)
