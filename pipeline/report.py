@@ -247,7 +247,10 @@ def _settings(config: Config) -> dict:
     """The ``[report]`` settings: the shipped ``config.toml`` (the one place the
     defaults are written), overridden by what ``config`` sets (a Config built by
     hand may set only a few keys)."""
-    return {**load_config()["report"], **config["report"]}
+    settings = {**load_config()["report"], **config["report"]}
+    # how many themes the table and charts show is a [themes] setting
+    settings["top_themes"] = int(config["themes"].get("top_n", load_config()["themes"]["top_n"]))
+    return settings
 
 
 def _marked(text: str, f: dict) -> dict:
@@ -451,7 +454,7 @@ def _quality(documents: pd.DataFrame, articles: pd.DataFrame, *, top: int,
     }
 
 
-def _themes(tables: dict, *, title_by_article: dict) -> dict:
+def _themes(tables: dict, *, title_by_article: dict, top: int) -> dict:
     themes = tables.get("themes")
     art = tables.get("article_themes")
     by_month = tables.get("themes_by_month")
@@ -467,6 +470,7 @@ def _themes(tables: dict, *, title_by_article: dict) -> dict:
             r["share_pct"] = 100.0 * (r["share"] or 0.0)
             r["evidence"] = evidence.get(r["theme"], [])
             rows.append(r)
+        rows = rows[:top]
     per_article = {}
     if art is not None and len(art):
         a = art.sort_values(["article_id", "score", "theme"], ascending=[True, False, True])
@@ -559,7 +563,7 @@ def build_context(tables: dict, *, notes: Iterable[str] = (), config: Optional[C
     # Timeline and themes.
     timeline = _timeline(fig, top=int(s["top_dates"]), linked=linked,
                          title_by_article=title_by_article)
-    themes = _themes(tables, title_by_article=title_by_article)
+    themes = _themes(tables, title_by_article=title_by_article, top=int(s["top_themes"]))
 
     # The appendix: every figure, or beyond the limit only those linked from above.
     max_inline = int(s["max_inline_figures"])

@@ -419,3 +419,16 @@ def test_markdown_tables_keep_their_shape_with_pipes_in_sentences():
                 assert len(re.findall(r"(?<!\\)\|", lines[j])) == width, lines[j]
                 j += 1
     assert "竖线" in md
+
+
+def test_the_themes_shown_follow_the_themes_top_n_setting():
+    from pipeline.config import load_config
+    base = load_config()
+    tables = gold_tables()
+    names = ["党建引领", "公益创投", "慈善助学", "两岸交流", "社区治理"]
+    tables["themes"] = T.frame("themes", [
+        {"theme": name, "parent": None, "articles": 5 - i, "share": (5 - i) / 5}
+        for i, name in enumerate(names)])
+    config = Config(values=dict(base.values, themes=dict(base["themes"], top_n=2)), origins=base.origins)
+    assert [t["theme"] for t in build_context(tables, config=config)["themes"]] == names[:2]
+    assert len(build_context(tables)["themes"]) == 5
