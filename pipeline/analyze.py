@@ -19,6 +19,7 @@ from pipeline.extract.dates import resolve_base_date
 from pipeline.extract.figures import extract_figures
 from pipeline.extract.keywords import keyword_terms, load_domain_phrases, load_stopwords
 from pipeline.extract.orgs import extract_orgs
+from pipeline.extract.orgs_lexicon import load_lexicon
 from pipeline.extract.themes import load_taxonomy, score_themes
 from pipeline.model import Article, ArticleAnalysis
 from pipeline.segment import read_user_dictionary, resolve_engine, segment
@@ -52,6 +53,8 @@ class AnalysisSettings:
     min_score: Optional[float] = None
     relative_min: Optional[float] = None
     max_themes: Optional[int] = None
+    #: folder of the organization data files (``[orgs] data_dir``); None: the shipped one
+    orgs_data: Optional[str] = None
 
     @classmethod
     def from_config(cls, config: Optional[Config] = None, *,
@@ -83,11 +86,14 @@ class AnalysisSettings:
                 thresholds[key] = _number(config.get("themes", key), kind, key)
         return cls(user_dictionary=path("segment", "user_dictionary"),
                    engine=str(config.get("segment", "engine", "auto") or "auto"),
-                   stopwords=path("keywords", "stopwords"), taxonomies=taxonomies, **thresholds)
+                   stopwords=path("keywords", "stopwords"), taxonomies=taxonomies,
+                   orgs_data=path("orgs", "data_dir"), **thresholds)
 
     def files(self) -> list[str]:
         """The files these settings read (for the cache key)."""
-        return [f for f in (self.user_dictionary, self.stopwords, *self.taxonomies) if f]
+        orgs = sorted(str(p) for p in Path(self.orgs_data).rglob("*") if p.is_file()) \
+            if self.orgs_data and Path(self.orgs_data).is_dir() else []
+        return [f for f in (self.user_dictionary, self.stopwords, *self.taxonomies, *orgs) if f]
 
     def check(self) -> None:
         """Read every file once; a ValueError names the file and what is wrong.
@@ -104,6 +110,7 @@ class AnalysisSettings:
             read_user_dictionary(self.user_dictionary)
         _stopwords(self.stopwords)
         _taxonomy(self.taxonomies)
+        load_lexicon(self.orgs_data)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -149,7 +156,8 @@ def analyze_article(article: Article, *, base_date: Optional[str] = None,
     base, base_source = resolve_base_date(article, default=base_date)
     tokens = segment(text, user_dictionary=settings.user_dictionary, engine=settings.engine)
     figures = extract_figures(text, base_date=base, exclude=article.garbled)
-    mentions = extract_orgs(text, tokens=tokens, exclude=article.garbled)
+    mentions = extract_orgs(text, tokens=tokens, exclude=article.garbled,
+                            data_dir=settings.orgs_data)
     domain_phrases = (load_domain_phrases(settings.user_dictionary) if settings.user_dictionary
                       else frozenset())
     terms = keyword_terms(tokens, stopwords=_stopwords(settings.stopwords),

@@ -198,7 +198,9 @@ def build_tables(documents: Sequence[Document], analyses: Sequence[ArticleAnalys
         figure_rows.extend(T.figure_rows(an))
         by_article[an.article.article_id] = an.mentions
         theme_rows.extend(dict(r, article_id=an.article.article_id) for r in an.themes)
-    organizations, resolved = resolve_organizations(by_article)
+    orgs_dir = config.path("orgs", "data_dir")
+    organizations, resolved = resolve_organizations(
+        by_article, data_dir=str(orgs_dir) if orgs_dir else None)
     for an in analyses:
         mention_rows.extend(T.mention_rows(an.article.article_id,
                                            resolved.get(an.article.article_id, [])))

@@ -392,3 +392,32 @@ def test_items_of_a_list_the_text_calls_organizations_are_names():
     assert extract_orgs("包括北京、上海等社会组织较多的城市。") == []
     kinds = {m.text: m.type for m in extract_orgs("阿里巴巴、腾讯、百度等企业纷纷入局。")}
     assert kinds == {"阿里巴巴": "enterprise", "腾讯": "enterprise", "百度": "enterprise"}
+
+
+def test_a_users_data_folder_replaces_the_shipped_lexicon(tmp_path):
+    import shutil
+    folder = tmp_path / "orgs"
+    shutil.copytree(data_dir(), folder)
+    with open(folder / "gazetteer.tsv", "a", encoding="utf-8") as fh:
+        fh.write("\n星火读书会\tsocial_organization\n")
+    text = "星火读书会昨天举办了活动。"
+    assert extract_orgs(text) == []
+    (m,) = extract_orgs(text, data_dir=str(folder))
+    assert (m.text, m.type) == ("星火读书会", "social_organization")
+
+
+def test_the_runs_config_reaches_the_recognizer(tmp_path):
+    import shutil
+    from pipeline.runner import run
+    import pandas as pd
+    shutil.copytree(data_dir(), tmp_path / "orgs")
+    with open(tmp_path / "orgs" / "gazetteer.tsv", "a", encoding="utf-8") as fh:
+        fh.write("\n星火读书会\tsocial_organization\n")
+    (tmp_path / "my.toml").write_text('[orgs]\ndata_dir = "orgs"\n', encoding="utf-8")
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("星火读书会昨天举办了读书活动，共有30人参加。\n", encoding="utf-8")
+    from pipeline.config import load_config
+    run([str(tmp_path / "in")], str(tmp_path / "out"), workers=1,
+        config=load_config(str(tmp_path / "my.toml")))
+    orgs = pd.read_parquet(tmp_path / "out" / "tables" / "organizations.parquet")
+    assert "星火读书会" in set(orgs["canonical"])

@@ -762,7 +762,8 @@ def _resolve_article(lex: OrgLexicon, text: str, tokens: list,
 
 
 def extract_orgs(text: str, *, tokens: list[Token] | None = None,
-                 exclude: Sequence[tuple[int, int]] = ()) -> list[Mention]:
+                 exclude: Sequence[tuple[int, int]] = (),
+                 data_dir: Optional[str] = None) -> list[Mention]:
     """Organization mentions in one article.
 
     Parameters
@@ -774,6 +775,9 @@ def extract_orgs(text: str, *, tokens: list[Token] | None = None,
         segmented here otherwise.
     exclude : sequence of (start, end)
         Spans no mention may overlap (garbled runs, say).
+    data_dir : str, optional
+        Folder of the organization data files (``[orgs] data_dir``); the
+        shipped ``pipeline/data/orgs/`` when None.
 
     Returns
     -------
@@ -785,7 +789,7 @@ def extract_orgs(text: str, *, tokens: list[Token] | None = None,
     """
     if not text:
         return []
-    lex = load_lexicon()
+    lex = load_lexicon(data_dir)
     if tokens is None:
         tokens = segment(text)
     if not tokens:
@@ -830,7 +834,8 @@ def org_id(canonical: str) -> str:
     return "org" + stable_hash(canonical, length=12)
 
 
-def resolve_organizations(mentions: Mapping[str, list[Mention]]
+def resolve_organizations(mentions: Mapping[str, list[Mention]], *,
+                          data_dir: Optional[str] = None
                           ) -> tuple[list[dict], dict[str, list[Mention]]]:
     """Corpus-level alias resolution over ``{article_id: mentions}``.
 
@@ -848,7 +853,7 @@ def resolve_organizations(mentions: Mapping[str, list[Mention]]
     mentions : dict of str to list of Mention
         The input, re-canonicalized and re-typed; same keys, same order.
     """
-    lex = load_lexicon()
+    lex = load_lexicon(data_dir)
     counts: Counter = Counter(m.canonical for ms in mentions.values() for m in ms)
     names = sorted(counts)
     # Every name under each of its proper suffixes: finding the names that
