@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Optional, Sequence
 
+from pipeline.config import load_config
+
 #: Magic numbers of formats that are not text, with a name for the message.
 _MAGIC = (
     (b"%PDF-", "pdf"),
@@ -61,7 +63,6 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 
-DEFAULT_CANDIDATES = ("gb18030", "big5", "utf-16-le", "utf-16-be")
 _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
 
 
@@ -178,7 +179,7 @@ def _trim_incomplete(sample: bytes, encoding: str) -> str:
     return dec.decode(sample, final=False)
 
 
-def detect_encoding(sample: bytes, *, candidates: Sequence[str] = DEFAULT_CANDIDATES,
+def detect_encoding(sample: bytes, *, candidates: Optional[Sequence[str]] = None,
                     complete: bool = False) -> Optional[str]:
     """The encoding of ``sample`` (the head of a file), or None if it is not text.
 
@@ -191,6 +192,8 @@ def detect_encoding(sample: bytes, *, candidates: Sequence[str] = DEFAULT_CANDID
     complete : bool
         True when ``sample`` is the whole file (its end is not a cut).
     """
+    if candidates is None:
+        candidates = tuple(load_config()["ingest"]["encodings"])
     bom = _bom_encoding(sample)
     if bom:
         return bom

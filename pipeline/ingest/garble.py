@@ -22,11 +22,9 @@ not for particular characters:
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Iterable, Optional
 
-#: Longest misaligned run accepted between two ``?`` markers; longer stretches
-#: are more likely two unrelated question marks.
-DEFAULT_MAX_RUN = 80
+from pipeline.config import load_config
 
 _MISALIGNED_OPEN = re.compile(r"\?(?=[\uff01-\uff5e\u3000-\u303f])")
 _REPLACEMENT_RUN = re.compile(r"[\ufffd\ue000-\uf8ff]+")
@@ -42,7 +40,7 @@ _UTF8_MULTIBYTE = re.compile(rb"(?:[\xe0-\xef][\x80-\xbf]{2}|[\xc2-\xdf][\x80-\x
                              rb"|[\xf0-\xf4][\x80-\xbf]{3})+")
 
 
-def garbled_spans(text: str, *, max_run: int = DEFAULT_MAX_RUN) -> list[tuple[int, int]]:
+def garbled_spans(text: str, *, max_run: Optional[int] = None) -> list[tuple[int, int]]:
     """Spans of ``text`` that are mojibake, sorted and merged.
 
     Parameters
@@ -57,6 +55,9 @@ def garbled_spans(text: str, *, max_run: int = DEFAULT_MAX_RUN) -> list[tuple[in
     list of (int, int)
         ``(start, end)`` spans, end exclusive; never overlapping.
     """
+    if max_run is None:
+        # the longest misaligned run between two "?" markers ([ingest] garble_max_run)
+        max_run = int(load_config()["ingest"]["garble_max_run"])
     spans: list[tuple[int, int]] = []
     spans.extend(_misaligned_runs(text, max_run=max_run))
     spans.extend((m.start(), m.end()) for m in _REPLACEMENT_RUN.finditer(text))
