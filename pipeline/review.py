@@ -861,7 +861,8 @@ class _FixedTimeZip(zipfile.ZipFile):
 
 def review_page(rows: Sequence[dict], *, summary: Optional[dict] = None) -> str:
     """The static review page: every figure in its sentence, filterable by kind, article, status."""
-    from pipeline.report import environment, figure_value_text, labels
+    from pipeline.report import (EMBEDDED_FONT_FAMILY, environment, figure_value_text,
+                                 font_face_css, labels)
 
     kind_labels = labels().get("kinds", {})
     status_labels = labels().get("review_statuses", {})
@@ -886,7 +887,7 @@ def review_page(rows: Sequence[dict], *, summary: Optional[dict] = None) -> str:
     counts = {s: sum(1 for r in rows if r["status"] == s) for s in REVIEW_STATUSES}
     env = environment(autoescape=True)
     env.filters["csp_sha256"] = _csp_sha256
-    return env.get_template("review.html.j2").render(
+    values = dict(
         figures=figures,
         kinds=[{"kind": k, "label": v} for k, v in kind_options],
         articles=[{"article_id": k, "title": v} for k, v in articles.items()],
@@ -894,7 +895,14 @@ def review_page(rows: Sequence[dict], *, summary: Optional[dict] = None) -> str:
         counts=dict(counts, total=len(rows), verified=counts["ok"] + counts["fix"]),
         stale=(summary or {}).get("stale", []),
         errors=(summary or {}).get("errors", []),
+        embedded_font=EMBEDDED_FONT_FAMILY,
     )
+    template = env.get_template("review.html.j2")
+    # Rendered twice, as the briefing is: once to learn the characters the page
+    # shows, once with the font cut down to them, so an editor's machine
+    # without a CJK font shows the page as intended.
+    html = template.render(**values, font_face="")
+    return template.render(**values, font_face=font_face_css(html))
 
 
 def _csp_sha256(script: str) -> str:

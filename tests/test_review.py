@@ -189,6 +189,15 @@ def test_review_page_escapes_hostile_text_and_filters_by_data_attributes(tmp_pat
         assert f'<select name="{name}">' in html
 
 
+def test_review_page_carries_the_font_for_the_characters_it_shows(tmp_path):
+    # An editor's machine without a CJK font still shows the page as intended:
+    # the font is embedded (cut to the page's characters) and the CSP admits it.
+    write_review_outputs(make_tables(), tmp_path)
+    html = (tmp_path / PAGE_NAME).read_text(encoding="utf-8")
+    assert "font-src data:" in html
+    assert re.search(r"@font-face \{[^}]*src: url\(data:font/woff;base64,", html)
+
+
 def test_review_page_lists_stale_reviews_and_errors_when_given_a_summary(tmp_path):
     tables = make_tables()
     summary = {"stale": [{"figure_id": "fdeadbeef", "file": "old<i>.csv", "row": 4,
