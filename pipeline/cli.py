@@ -165,7 +165,7 @@ def _cmd_run(args) -> int:
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
-    problems = [d for d in result.documents if d.status in ("failed", "skipped")]
+    problems = [d for d in result.problems if d.status in ("failed", "skipped")]
     for d in problems:
         # Ingest messages name their file already; say it once.
         message = d.message or ""

@@ -1,11 +1,15 @@
-"""Literal word matching shared by the extractors: a trie-shaped regex and an
-Aho-Corasick leftmost-longest matcher.
+"""Literal word matching shared by the extractors: a trie-shaped regex, an
+Aho-Corasick leftmost-longest matcher and a pair-indexed one.
 
-Both find, scanning left to right, the longest listed word at the leftmost
+All find, scanning left to right, the longest listed word at the leftmost
 position where one starts, and never return overlapping matches.  The regex
 form is for patterns that embed the word list in a larger expression; the
-automaton form finds every occurrence in one C pass and is faster for large
-lists (gazetteers, taxonomies).
+automaton form finds every occurrence in one C pass; :class:`PairMatcher`
+(words of two characters or more) finds the few places where a word can
+start in one vectorized pass and looks only there, which is several times
+faster than the automaton on text where most characters start no word
+(pyahocorasick searches a node's children one by one, so a character that
+starts no word costs a scan of every first character).
 
 Examples
 --------
@@ -20,7 +24,9 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable, Optional
 
-__all__ = ["trie_pattern", "build_automaton", "leftmost_longest"]
+import numpy as np
+
+__all__ = ["trie_pattern", "build_automaton", "leftmost_longest", "PairMatcher"]
 
 
 def trie_pattern(words: Iterable[str]) -> str:
@@ -132,3 +138,112 @@ def leftmost_longest(text: str, automaton, *,
         chosen.append((start, end, word))
         reach = end
     return chosen
+
+
+#: bits of the pair hash: a 256 KiB table, so a pair that starts no word
+#: passes the vectorized test about once in a hundred times (and is then
+#: rejected by the exact lookup)
+_PAIR_BITS = 18
+_PAIR_MUL_1 = 0x9E3779B1
+_PAIR_MUL_2 = 0x85EBCA6B
+
+
+def _pair_hashes(codes: np.ndarray) -> np.ndarray:
+    """Hash of each pair of adjacent code points, in ``[0, 2**_PAIR_BITS)``.
+
+    uint32 arithmetic wraps, which is what makes it a hash; the second
+    multiplication carries the second character's bits into the top bits kept.
+    """
+    h = codes[:-1] * np.uint32(_PAIR_MUL_1)
+    h += codes[1:]
+    h *= np.uint32(_PAIR_MUL_2)
+    h >>= np.uint32(32 - _PAIR_BITS)
+    return h
+
+
+def _code_points(text: str) -> np.ndarray:
+    # surrogatepass: a lone surrogate is one code point, as in the str itself
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+class PairMatcher:
+    """Leftmost-longest matching of words indexed by their first two characters.
+
+    Same results as :func:`leftmost_longest` over :func:`build_automaton` of
+    the same words.  A place can start a word only where its first two
+    characters start one; those places are found for the whole text at once
+    (the pairs hashed into a bit table, with numpy), and only there are the
+    words tried, longest first.
+
+    Parameters
+    ----------
+    words : iterable of str
+        The literal words, each of two characters or more; repeats are ignored.
+
+    Raises
+    ------
+    ValueError
+        For a word shorter than two characters.
+
+    Examples
+    --------
+    >>> PairMatcher(["民政", "民政局", "政局"]).leftmost_longest("县民政局")
+    [(1, 4, '民政局')]
+    """
+
+    def __init__(self, words: Iterable[str]):
+        by_pair: dict[str, list] = {}
+        for word in set(words):
+            if len(word) < 2:
+                raise ValueError(f"PairMatcher needs words of two characters or more, got {word!r}")
+            by_pair.setdefault(word[:2], []).append(word)
+        #: first two characters -> ((word, length), ...), longest first, then by word
+        self._by_pair = {pair: tuple((w, len(w)) for w in sorted(ws, key=lambda w: (-len(w), w)))
+                         for pair, ws in by_pair.items()}
+        table = np.zeros(1 << _PAIR_BITS, dtype=bool)
+        if by_pair:
+            firsts = _code_points("".join(by_pair))  # the pairs, back to back
+            table[_pair_hashes(firsts)[::2]] = True
+        self._table = table
+
+    def __len__(self) -> int:
+        return sum(map(len, self._by_pair.values()))
+
+    def leftmost_longest(self, text: str, *,
+                         accept: Optional[Callable[[int, int, str], bool]] = None
+                         ) -> list[tuple[int, int, str]]:
+        """Leftmost-longest, non-overlapping occurrences of the words in ``text``.
+
+        Parameters
+        ----------
+        text : str
+            The text to scan.
+        accept : callable, optional
+            ``accept(start, end, word) -> bool``; an occurrence it rejects is
+            skipped as if it did not exist (a shorter or later one may then be
+            taken).  Default: accept all.
+
+        Returns
+        -------
+        list of (start, end, word)
+            In text order; ``text[start:end] == word``.
+        """
+        if len(text) < 2 or not self._by_pair:
+            return []
+        places = np.flatnonzero(self._table[_pair_hashes(_code_points(text))]).tolist()
+        by_pair = self._by_pair
+        chosen = []
+        reach = 0
+        for start in places:
+            if start < reach:
+                continue
+            words = by_pair.get(text[start:start + 2])
+            if words is None:
+                continue  # a hash collision
+            for word, length in words:
+                if (length == 2 or text.startswith(word, start)) and (
+                        accept is None or accept(start, start + length, word)):
+                    chosen.append((start, start + length, word))
+                    reach = start + length
+                    break
+        return chosen

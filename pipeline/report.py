@@ -31,7 +31,7 @@ from collections import Counter
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, Mapping, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from pipeline import charts
 from pipeline.config import Config, load_config
 from pipeline.model import stable_hash
+from pipeline.tables import COLUMNS
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 LABELS_FILE = TEMPLATES_DIR / "labels.toml"
@@ -489,7 +490,23 @@ def _themes(tables: dict, *, title_by_article: dict, top: int) -> dict:
     return {"rows": rows, "per_article": per_article, "months": months, "series": series}
 
 
-def build_context(tables: dict, *, notes: Iterable[str] = (), config: Optional[Config] = None,
+def _table(tables: Mapping, name: str, *, without: Sequence[str] = ()) -> pd.DataFrame:
+    """Table ``name``; from a catalog that can read columns (TableSet), without ``without``."""
+    read = getattr(tables, "read", None)
+    if read is None or not without:
+        return tables[name]
+    return read(name, columns=[c for c in COLUMNS[name] if c not in without])
+
+
+def _article_texts(tables: Mapping, article_ids: set) -> dict:
+    """``{article_id: text}`` for ``article_ids`` (all texts when the tables are in memory)."""
+    if hasattr(tables, "article_texts"):
+        return tables.article_texts(article_ids)
+    articles = tables["articles"]
+    return dict(zip(articles["article_id"], articles["text"]))
+
+
+def build_context(tables: Mapping, *, notes: Iterable[str] = (), config: Optional[Config] = None,
                   reviews: Optional[dict] = None) -> dict:
     """Everything the templates show, computed once from the tables.
 
@@ -512,13 +529,14 @@ def build_context(tables: dict, *, notes: Iterable[str] = (), config: Optional[C
         The template context.  Every number is final; templates only format.
     """
     s = _settings(config or load_config())
-    articles = tables["articles"].reset_index(drop=True)
+    # Articles' texts and figures' sentences are most of a large run's tables:
+    # read without them, and the texts of only the articles shown (below).
+    articles = _table(tables, "articles", without=("text",)).reset_index(drop=True)
     articles = articles.assign(article_order=np.arange(len(articles)))
     order_by_article = dict(zip(articles["article_id"], articles["article_order"]))
     title_by_article = {aid: (t if isinstance(t, str) and t else "（无标题）")
                         for aid, t in zip(articles["article_id"], articles["title"])}
-    text_by_article = dict(zip(articles["article_id"], articles["text"]))
-    fig = effective_figures(tables["figures"])
+    fig = effective_figures(_table(tables, "figures", without=("sentence",)))
     fig["article_order"] = fig["article_id"].map(order_by_article).fillna(-1).astype("int64")
     linked: set = set()
     report_notes: list[str] = []
@@ -574,6 +592,8 @@ def build_context(tables: dict, *, notes: Iterable[str] = (), config: Optional[C
         appendix = fig[fig["figure_id"].isin(linked)]
         appendix_complete = False
     appendix = appendix.sort_values(["article_order", "start", "end"])
+    text_by_article = _article_texts(tables, set(appendix["article_id"])
+                                     | set(digest_articles["article_id"]))
     figure_dicts = _figure_dicts(appendix, text_by_article=text_by_article,
                                  title_by_article=title_by_article)
     by_id = {f["figure_id"]: f for f in figure_dicts}
@@ -583,7 +603,7 @@ def build_context(tables: dict, *, notes: Iterable[str] = (), config: Optional[C
     for a in _records(digest_articles):
         aid = a["article_id"]
         own = digest_fig_rows[digest_fig_rows["article_id"] == aid]["figure_id"]
-        text = a["text"] or ""
+        text = text_by_article.get(aid) or ""
         lead = text.split("\n", 1)[0].strip()
         digests.append(dict(a, title=title_by_article[aid], n_figures=int(n_all_figs.get(aid, 0)),
                             key_figures=[by_id[i] for i in own],

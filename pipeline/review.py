@@ -31,19 +31,22 @@ import csv
 import datetime as _dt
 import hashlib
 import io
+import json
 import math
 import os
 import re
+import shutil
+import tempfile
 import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, Iterable, Optional, Sequence
 
 import pandas as pd
 
-from pipeline.atomic import write_bytes_atomic
+from pipeline.atomic import fsync_dir
+from pipeline.tables import writable
 from pipeline.text import escape_formula, fold_width, needs_formula_guard, unescape_formula
 
 #: the verdicts an editor can give
@@ -85,6 +88,7 @@ MAX_ERRORS_PER_FILE = 20
 # (from undecodable file names or bytes), which no UTF-8 writer accepts
 _UNWRITABLE_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _CONTROL_RE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 # --------------------------------------------------------------------------- reading
@@ -395,9 +399,115 @@ def parse_number(value: Any) -> Optional[float]:
 
 # --------------------------------------------------------------------------- applying
 
+#: the figures table's columns the reviews fill
+REVIEW_COLUMNS = ("review_status", "corrected_value", "review_note")
+
+
+class ReviewTally:
+    """Apply reviews to figure rows chunk by chunk, and count what they did.
+
+    Memory grows with the number of reviews, never with the number of
+    figures: a run streams its figures through :meth:`apply` and asks for
+    :meth:`summary` at the end.
+
+    Parameters
+    ----------
+    reviews : ReviewSet or None
+        None applies nothing: rows keep the review columns they have.
+
+    Examples
+    --------
+    >>> tally = ReviewTally(load_reviews(Path("reviews")))   # doctest: +SKIP
+    >>> for rows in chunks:                                  # doctest: +SKIP
+    ...     tally.apply(rows)
+    >>> tally.summary()["n_verified"]                        # doctest: +SKIP
+    """
+
+    def __init__(self, reviews: Optional[ReviewSet]):
+        self._reviews = reviews
+        self._by_id = {r.figure_id: r for r in reviews.reviews} if reviews is not None else {}
+        self._matched: set[str] = set()
+        self._counts = dict.fromkeys(REVIEW_STATUSES, 0)
+        self._n_figures = 0
+
+    def apply(self, rows: list[dict]) -> None:
+        """Fill ``review_status``, ``corrected_value`` and ``review_note`` of ``rows`` in place.
+
+        Parameters
+        ----------
+        rows : list of dict
+            Figure rows (keys of ``pipeline.tables.COLUMNS['figures']``, as
+            ``pipeline.tables.figure_rows`` makes them).  A figure without a
+            review gets None in the three columns; with ``reviews=None`` the
+            rows keep theirs (missing ones are added as None).
+        """
+        if self._reviews is None:
+            for row in rows:
+                for col in REVIEW_COLUMNS:
+                    row.setdefault(col, None)
+            self._count(_value(row["review_status"]) for row in rows)
+            return
+        for row, review in zip(rows, self._match([row["figure_id"] for row in rows])):
+            if review is None:
+                row["review_status"] = row["corrected_value"] = row["review_note"] = None
+            else:
+                row["review_status"] = review.status
+                row["corrected_value"] = review.corrected_value
+                row["review_note"] = review.note
+
+    def _match(self, figure_ids: Sequence[str]) -> list[Optional[Review]]:
+        """The review of each figure (None when it has none); counts and remembers them."""
+        found = [self._by_id.get(fid) for fid in figure_ids]
+        for review in found:
+            if review is not None:
+                self._matched.add(review.figure_id)
+        self._count(r.status if r is not None else None for r in found)
+        return found
+
+    def _count(self, statuses: Iterable) -> None:
+        counts = self._counts
+        n = 0
+        for status in statuses:
+            n += 1
+            if status in counts:  # None, NA and NaN are "not reviewed"
+                counts[status] += 1
+        self._n_figures += n
+
+    def summary(self) -> dict:
+        """What the reviews did to the figures seen so far.
+
+        Returns
+        -------
+        dict
+            ``n_figures``, ``n_verified`` (ok + fix), ``n_wrong``, ``n_fixed``,
+            ``n_unreviewed``, ``n_reviews``, ``files`` (applied), ``stale``
+            (reviews whose figure was not seen, in review order: figure_id,
+            file, row, status, note, corrected_value) and ``errors``.
+        """
+        n_ok, n_wrong, n_fixed = (self._counts[s] for s in REVIEW_STATUSES)
+        reviews = self._reviews
+        stale = [{"figure_id": r.figure_id, "file": r.file, "row": r.row, "status": r.status,
+                  "note": r.note, "corrected_value": r.corrected_value}
+                 for r in (reviews.reviews if reviews is not None else ())
+                 if r.figure_id not in self._matched]
+        return {
+            "n_figures": self._n_figures,
+            "n_verified": n_ok + n_fixed,
+            "n_wrong": n_wrong,
+            "n_fixed": n_fixed,
+            "n_unreviewed": self._n_figures - n_ok - n_wrong - n_fixed,
+            "n_reviews": len(reviews.reviews) if reviews is not None else 0,
+            "files": list(reviews.files) if reviews is not None else [],
+            "stale": stale,
+            "errors": list(reviews.errors) if reviews is not None else [],
+        }
+
+
 def apply_reviews(figures: pd.DataFrame, reviews: Optional[ReviewSet]
                   ) -> tuple[pd.DataFrame, dict]:
     """Fill ``review_status``, ``corrected_value`` and ``review_note`` from ``reviews``.
+
+    The whole-table form of :class:`ReviewTally`.
 
     Parameters
     ----------
@@ -411,67 +521,56 @@ def apply_reviews(figures: pd.DataFrame, reviews: Optional[ReviewSet]
     figures : DataFrame
         A copy with the review columns filled; dtypes and column order kept.
     summary : dict
-        ``n_figures``, ``n_verified`` (ok + fix), ``n_wrong``, ``n_fixed``,
-        ``n_unreviewed``, ``n_reviews``, ``files`` (applied), ``stale`` (reviews
-        whose figure no longer exists: figure_id, file, row, status, note) and
-        ``errors``.
+        As :meth:`ReviewTally.summary`.
     """
     figures = figures.copy()
     n = len(figures)
-    status = [None] * n
-    corrected = [math.nan] * n
-    note = [None] * n
-    stale = []
+    tally = ReviewTally(reviews)
     if reviews is not None:
-        positions: dict[str, list[int]] = {}
-        for i, fid in enumerate(figures["figure_id"].tolist() if n else []):
-            positions.setdefault(fid, []).append(i)
-        for r in reviews.reviews:
-            where = positions.get(r.figure_id)
-            if not where:
-                stale.append({"figure_id": r.figure_id, "file": r.file, "row": r.row,
-                              "status": r.status, "note": r.note,
-                              "corrected_value": r.corrected_value})
-                continue
-            for i in where:
-                status[i] = r.status
-                corrected[i] = r.corrected_value if r.corrected_value is not None else math.nan
-                note[i] = r.note
-        figures["review_status"] = pd.array(status, dtype="string")
-        figures["corrected_value"] = pd.Series(corrected, index=figures.index, dtype="float64")
-        figures["review_note"] = pd.array(note, dtype="string")
+        found = tally._match(figures["figure_id"].tolist() if n else [])
+        figures["review_status"] = pd.array([r.status if r else None for r in found],
+                                            dtype="string")
+        figures["corrected_value"] = pd.Series(
+            [r.corrected_value if r and r.corrected_value is not None else math.nan
+             for r in found], index=figures.index, dtype="float64")
+        figures["review_note"] = pd.array([r.note if r else None for r in found], dtype="string")
     for col, dtype in (("review_status", "string"), ("corrected_value", "float64"),
                        ("review_note", "string")):
         if col not in figures.columns:
             figures[col] = pd.Series([None] * n, index=figures.index, dtype=dtype)
-    counts = figures["review_status"].value_counts()
-    n_ok, n_wrong, n_fixed = (int(counts.get(s, 0)) for s in REVIEW_STATUSES)
-    summary = {
-        "n_figures": n,
-        "n_verified": n_ok + n_fixed,
-        "n_wrong": n_wrong,
-        "n_fixed": n_fixed,
-        "n_unreviewed": n - n_ok - n_wrong - n_fixed,
-        "n_reviews": len(reviews.reviews) if reviews is not None else 0,
-        "files": list(reviews.files) if reviews is not None else [],
-        "stale": stale,
-        "errors": list(reviews.errors) if reviews is not None else [],
-    }
-    return figures, summary
+    if reviews is None:
+        tally._count(_value(v) for v in figures["review_status"].tolist())
+    return figures, tally.summary()
 
 
 # --------------------------------------------------------------------------- writing
 
+#: figures per page of the review page: a larger run gets ``index.html`` and
+#: ``page-2.html``, ``page-3.html`` …, each a page a browser filters quickly
+PAGE_FIGURES = 5000
+#: the file name of page ``n`` (2, 3, …); page 1 is ``PAGE_NAME``
+PAGE_FILE = "page-{}.html"
+_PAGE_FILE_RE = re.compile(r"page-(\d+)\.html")
+#: where a page's figure rows go into the rendered page (see review.html.j2)
+_ROWS_SLOT = "<!-- figure rows -->"
+#: sheet rows serialized per batch, and page rows rendered per batch
+_BATCH = 1000
+_PAGE_BATCH = 100
+
+
 def write_review_outputs(tables: dict, out_dir: Path, *, summary: Optional[dict] = None) -> None:
     """Write the review sheet (XLSX and CSV) and the review page into ``out_dir``.
+
+    The whole-table form of :class:`ReviewWriter`.
 
     Parameters
     ----------
     tables : dict of DataFrame
         Needs ``figures`` and ``articles``.
     out_dir : Path
-        Gets ``figures_review.xlsx``, ``figures_review.csv`` and ``index.html``,
-        each written under a temporary name and renamed into place.
+        Gets ``figures_review.xlsx``, ``figures_review.csv`` and ``index.html``
+        (with ``page-2.html`` … beyond ``PAGE_FIGURES`` figures), each written
+        under a temporary name and renamed into place.
     summary : dict, optional
         The summary of ``apply_reviews``; the page then lists stale reviews and
         review-file errors too.
@@ -482,41 +581,214 @@ def write_review_outputs(tables: dict, out_dir: Path, *, summary: Optional[dict]
     sheet can be filled over several rounds; reading it back gives the same
     verdicts.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rows = sheet_rows(tables)
-    write_bytes_atomic(out_dir / XLSX_NAME, xlsx_bytes(rows))
-    write_bytes_atomic(out_dir / CSV_NAME, csv_bytes(rows))
-    write_bytes_atomic(out_dir / PAGE_NAME, review_page(rows, summary=summary).encode("utf-8"))
+    with ReviewWriter(out_dir) as writer:
+        batch = []
+        for row in _iter_sheet_rows(tables):
+            batch.append(row)
+            if len(batch) == _BATCH:
+                writer.add_rows(batch)
+                batch = []
+        writer.add_rows(batch)
+        writer.close(summary)
+
+
+class ReviewWriter:
+    """Write the review sheet (XLSX and CSV) and the review page as figures arrive.
+
+    Memory does not grow with the number of figures: the sheet is compressed
+    into the workbook row by row, the CSV written line by line, and the page's
+    rows rendered into a temporary file while the characters they show are
+    collected; :meth:`close` then writes each page's head (with the font cut
+    down to those characters and the counts) around its rows.  Every file is
+    written under a temporary name and renamed into place by :meth:`close`;
+    leaving the ``with`` block on an exception removes them.
+
+    Parameters
+    ----------
+    out_dir : Path
+        Gets ``figures_review.xlsx``, ``figures_review.csv``, ``index.html``
+        and, beyond ``page_figures`` figures, ``page-2.html`` … (page files of
+        an earlier, longer run are removed).
+    page_figures : int, default PAGE_FIGURES
+        Figures per page; a page ends between two articles, so an article's
+        figures stay on one page.
+
+    Examples
+    --------
+    >>> with ReviewWriter(out / "review") as writer:             # doctest: +SKIP
+    ...     for analysis in analyses:
+    ...         rows = figure_rows(analysis)
+    ...         tally.apply(rows)
+    ...         writer.add(a.article_id, a.title, a.text, rows)
+    ...     writer.close(tally.summary())
+    """
+
+    def __init__(self, out_dir: Path, *, page_figures: int = PAGE_FIGURES):
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._files: list[_StagedFile] = []
+        self._closed = False
+        try:
+            xlsx = self._staged(XLSX_NAME, "wb")
+            self._xlsx = _XlsxStream(xlsx.fh)
+            csv_file = self._staged(CSV_NAME, "w", encoding="utf-8-sig", newline="")
+            self._csv = csv.writer(csv_file.fh, lineterminator="\n")
+            self._csv.writerow(SHEET_COLUMNS)
+            self._pages = _PageStream(self.out_dir, page_figures)
+        except BaseException:
+            self._discard()
+            raise
+        self._counts = dict.fromkeys(REVIEW_STATUSES, 0)
+        self._n_figures = 0
+
+    def _staged(self, name: str, mode: str, **kwargs) -> "_StagedFile":
+        staged = _StagedFile(self.out_dir / name, mode, **kwargs)
+        self._files.append(staged)
+        return staged
+
+    def add(self, article_id: str, title: Optional[str], text: Optional[str],
+            figure_rows: Sequence[dict]) -> None:
+        """Add one article's figures, in the order they are to appear.
+
+        Parameters
+        ----------
+        article_id, title, text : str
+            The article the figures stand in; ``text`` is what their offsets
+            point into.
+        figure_rows : sequence of dict
+            Its figure rows (keys of ``pipeline.tables.COLUMNS['figures']``)
+            with the reviews applied (:meth:`ReviewTally.apply`).
+        """
+        title = _value(title) or "（无标题）"
+        rows = [_sheet_row(f, title, text) for f in figure_rows]
+        if _SURROGATE_RE.search(title) or (isinstance(text, str) and _SURROGATE_RE.search(text)):
+            # spelled out as the tables spell them, so every file can hold the text
+            rows = [{k: writable(v) for k, v in r.items()} for r in rows]
+        self.add_rows(rows)
+
+    def add_rows(self, rows: Sequence[dict]) -> None:
+        """Add figures as rows of :func:`sheet_rows`, in the order they are to appear."""
+        if self._closed:
+            raise ValueError("the review writer is closed")
+        if not rows:
+            return
+        self._xlsx.add(rows)
+        self._csv.writerows(_csv_cells(r) for r in rows)
+        self._pages.add(rows)
+        counts = self._counts
+        for r in rows:
+            if r["status"] in counts:
+                counts[r["status"]] += 1
+        self._n_figures += len(rows)
+
+    def close(self, summary: Optional[dict] = None) -> None:
+        """Finish every file and rename it into place.
+
+        Parameters
+        ----------
+        summary : dict, optional
+            The summary of :meth:`ReviewTally.summary` (or ``apply_reviews``);
+            the page then lists stale reviews and review-file errors too.
+        """
+        if self._closed:
+            return
+        try:
+            self._xlsx.close()
+            counts = dict(self._counts, total=self._n_figures,
+                          verified=self._counts["ok"] + self._counts["fix"])
+            for name, write in self._pages.pages(counts, summary or {}):
+                write(self._staged(name, "wb").fh)
+            for staged in self._files:
+                staged.commit()
+        except BaseException:
+            self._discard()
+            raise
+        finally:
+            self._pages.cleanup()
+        self._closed = True
+        self._remove_pages_beyond(self._pages.n_pages)
+        fsync_dir(self.out_dir)
+
+    def _discard(self) -> None:
+        self._closed = True
+        for staged in self._files:
+            staged.discard()
+        pages = getattr(self, "_pages", None)
+        if pages is not None:
+            pages.cleanup()
+
+    def _remove_pages_beyond(self, n_pages: int) -> None:
+        for path in self.out_dir.glob("page-*.html"):
+            m = _PAGE_FILE_RE.fullmatch(path.name)
+            if m and int(m.group(1)) > n_pages:
+                path.unlink(missing_ok=True)
+
+    def __enter__(self) -> "ReviewWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self._discard()
+
+
+class _StagedFile:
+    """A file written under a temporary name next to ``path``, renamed into place on commit."""
+
+    def __init__(self, path: Path, mode: str, **kwargs):
+        self.path = Path(path)
+        # the temporary name write_bytes_atomic uses, which recovery knows
+        self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        self.fh = open(self.tmp, mode, **kwargs)
+
+    def commit(self) -> None:
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.fh.close()
+        os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        self.fh.close()
+        self.tmp.unlink(missing_ok=True)
 
 
 def sheet_rows(tables: dict) -> list[dict]:
     """One dict per figure: the sheet's columns plus the sentence in three parts."""
+    return list(_iter_sheet_rows(tables))
+
+
+def _iter_sheet_rows(tables: dict) -> Iterable[dict]:
     figures = tables["figures"]
     articles = tables["articles"]
     text_by_article = dict(zip(articles["article_id"], articles["text"]))
     title_by_article = dict(zip(articles["article_id"], articles["title"]))
-    rows = []
     for f in _records(figures):
-        f = {k: _value(v) for k, v in f.items()}
-        before, figure, after = _sentence_parts(f, text_by_article.get(f["article_id"]))
-        rows.append({
-            "figure_id": f["figure_id"],
-            "article_id": f["article_id"],
-            "article": _value(title_by_article.get(f["article_id"])) or "（无标题）",
-            "before": before, "figure": figure, "after": after,
-            "sentence": f"{before}{MARK_OPEN}{figure}{MARK_CLOSE}{after}",
-            "kind": f.get("kind"), "value": f.get("value"), "low": f.get("low"),
-            "high": f.get("high"), "unit": f.get("unit"), "qualifier": f.get("qualifier"),
-            "object": f.get("object"), "date": f.get("date"),
-            "status": f.get("review_status"), "corrected_value": f.get("corrected_value"),
-            "note": f.get("review_note"),
-        })
-    return rows
+        aid = f["article_id"]
+        yield _sheet_row(f, _value(title_by_article.get(aid)) or "（无标题）",
+                         _value(text_by_article.get(aid)))
+
+
+def _sheet_row(f: dict, title: str, text: Optional[str]) -> dict:
+    """The sheet row of figure row ``f`` of the article titled ``title`` with ``text``."""
+    before, figure, after = _sentence_parts(f, text)
+    get = f.get
+    return {
+        "figure_id": _value(f["figure_id"]),
+        "article_id": _value(f["article_id"]),
+        "article": title,
+        "before": before, "figure": figure, "after": after,
+        "sentence": f"{before}{MARK_OPEN}{figure}{MARK_CLOSE}{after}",
+        "kind": _value(get("kind")), "value": _value(get("value")),
+        "low": _value(get("low")), "high": _value(get("high")), "unit": _value(get("unit")),
+        "qualifier": _value(get("qualifier")), "object": _value(get("object")),
+        "date": _value(get("date")), "status": _value(get("review_status")),
+        "corrected_value": _value(get("corrected_value")), "note": _value(get("review_note")),
+    }
 
 
 def _records(frame: pd.DataFrame) -> Iterable[dict]:
-    """``frame.to_dict("records")`` after :func:`_value`, built column by column.
+    """``frame.to_dict("records")``, built column by column.
 
     ``to_dict`` boxes every cell of an extension column (string, Int64) one at
     a time; ``tolist`` gives the same Python values (missing ones as NA or
@@ -538,16 +810,18 @@ def _value(v: Any) -> Any:
 
 def _sentence_parts(f: dict, text: Optional[str]) -> tuple[str, str, str]:
     """(before, figure, after) of the figure's sentence, trimmed to CONTEXT_LIMIT."""
+    surface = _value(f.get("text"))
     try:
         s, e, a, b = (int(f[k]) for k in ("sentence_start", "sentence_end", "start", "end"))
-        ok = text is not None and 0 <= s <= a <= b <= e <= len(text) and text[a:b] == f["text"]
+        ok = (isinstance(text, str) and 0 <= s <= a <= b <= e <= len(text)
+              and text[a:b] == surface)
     except (TypeError, ValueError, KeyError):
         ok = False
     if ok:
         before, figure, after = text[s:a].lstrip(), text[a:b], text[b:e].rstrip()
     else:
         # offsets do not fit the article: mark the figure inside the stored sentence
-        sentence, figure = f.get("sentence") or "", f.get("text") or ""
+        sentence, figure = _value(f.get("sentence")) or "", surface or ""
         at = sentence.find(figure) if figure else -1
         before, after = (sentence[:at], sentence[at + len(figure):]) if at >= 0 else (sentence, "")
         figure = figure if at >= 0 else ""
@@ -560,7 +834,8 @@ def _sentence_parts(f: dict, text: Optional[str]) -> tuple[str, str, str]:
 
 def writable_text(text: str) -> str:
     """``text`` without characters a workbook cannot hold (control characters, lone surrogates)."""
-    return _UNWRITABLE_RE.sub("\ufffd", text)
+    # every character the pattern replaces is unprintable; most text has none
+    return text if text.isprintable() else _UNWRITABLE_RE.sub("\ufffd", text)
 
 
 def display_name(path: Path) -> str:
@@ -580,18 +855,24 @@ def csv_bytes(rows: Sequence[dict]) -> bytes:
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(SHEET_COLUMNS)
-    for r in rows:
-        out = []
-        for col in SHEET_COLUMNS:
-            v = r.get(col)
-            if v is None:
-                out.append("")
-            elif col in NUMERIC_COLUMNS:
-                out.append(format_plain_number(v))
-            else:
-                out.append(escape_formula(writable_text(str(v))))
-        writer.writerow(out)
+    writer.writerows(_csv_cells(r) for r in rows)
     return buf.getvalue().encode("utf-8-sig")
+
+
+def _csv_cells(r: dict) -> list[str]:
+    out = []
+    for col, numeric in _CSV_PLAN:
+        v = r.get(col)
+        if v is None:
+            out.append("")
+        elif numeric:
+            out.append(format_plain_number(v))
+        else:
+            out.append(escape_formula(writable_text(str(v))))
+    return out
+
+
+_CSV_PLAN = tuple((col, col in NUMERIC_COLUMNS) for col in SHEET_COLUMNS)
 
 
 #: column widths (in characters) of the XLSX sheet
@@ -608,6 +889,12 @@ _HELP_LINES = (
     ("figure_id", "勿改：审核按此编号对应到数字"),
 )
 
+#: the zip member of the figures sheet
+_SHEET_PART = "xl/worksheets/sheet1.xml"
+#: deflate level of the workbook: on a large sheet level 4 takes under half
+#: the time of zlib's default (6) for a file about a tenth larger
+XLSX_COMPRESSLEVEL = 4
+
 
 def xlsx_bytes(rows: Sequence[dict], *, openpyxl_rows: bool = False) -> bytes:
     """The review sheet as an XLSX workbook, byte-identical for identical rows.
@@ -620,16 +907,43 @@ def xlsx_bytes(rows: Sequence[dict], *, openpyxl_rows: bool = False) -> bytes:
         Write the figure rows through openpyxl's cells too.  By default
         openpyxl builds the workbook (styles, frozen header, filter,
         validation, help sheet) but the rows are serialized by
-        :class:`_SheetRows`, which writes the same bytes about four times
-        faster (one Python object per cell is the cost of a large sheet);
-        the tests compare the two.
+        :class:`_SheetRows` straight into the zip, as :class:`ReviewWriter`
+        writes them (about four times faster; one Python object per cell is
+        the cost of a large sheet); the tests compare the two.  Both leave out
+        the sheet's optional ``<dimension>`` (its size), which a streamed sheet
+        does not know before its rows are written, as openpyxl's own
+        write-only sheets do.
     """
+    buf = io.BytesIO()
+    if not openpyxl_rows:
+        stream = _XlsxStream(buf)
+        for i in range(0, len(rows), _BATCH):
+            stream.add(rows[i:i + _BATCH])
+        stream.close()
+        return buf.getvalue()
+
+    from openpyxl.utils import get_column_letter
+    from openpyxl.writer.excel import ExcelWriter
+
+    wb, ws, mark_font, wrap = _workbook()
+    _fill_cells(ws, rows, mark_font=mark_font, wrap=wrap)
+    _size_sheet(ws, len(rows))
+    last = get_column_letter(len(SHEET_COLUMNS))
+    dimension = f'<dimension ref="A1:{last}{len(rows) + 1}"/>'.encode()
+    # ExcelWriter directly: Workbook.save stamps the current time into docProps/core.xml
+    with _FixedTimeZip(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=XLSX_COMPRESSLEVEL,
+                       replace={_SHEET_PART: {dimension: b""}}) as archive:
+        ExcelWriter(wb, archive).save()
+    return buf.getvalue()
+
+
+def _workbook():
+    """The review workbook without its figure rows: (workbook, sheet, mark font, wrap)."""
     from openpyxl import Workbook
     from openpyxl.cell.text import InlineFont
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
-    from openpyxl.writer.excel import ExcelWriter
 
     wb = Workbook()
     ws = wb.active
@@ -642,17 +956,12 @@ def xlsx_bytes(rows: Sequence[dict], *, openpyxl_rows: bool = False) -> bytes:
         c.font = Font(bold=True)
         c.fill = editor_fill if col in EDITOR_COLUMNS else header_fill
         ws.column_dimensions[get_column_letter(i)].width = _WIDTHS.get(col, 12)
-    mark_font = InlineFont(b=True, color="FFC00000")
-    wrap = Alignment(wrap_text=True, vertical="top")
-    n = len(rows) + 1
     ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(SHEET_COLUMNS))}{n}"
-    status_col = get_column_letter(SHEET_COLUMNS.index("status") + 1)
     validation = DataValidation(type="list", formula1='"' + ",".join(REVIEW_STATUSES) + '"',
                                 allow_blank=True, showErrorMessage=True,
                                 errorTitle="status", error="ok / wrong / fix")
-    validation.add(f"{status_col}2:{status_col}{max(n, 2)}")
     ws.add_data_validation(validation)
+    _size_sheet(ws, 0)
 
     help_ws = wb.create_sheet(HELP_SHEET_NAME)
     for line in _HELP_LINES:
@@ -663,42 +972,120 @@ def xlsx_bytes(rows: Sequence[dict], *, openpyxl_rows: bool = False) -> bytes:
     wb.properties.creator = "cn-news-pipeline"
     wb.properties.created = FIXED_TIMESTAMP
     wb.properties.modified = FIXED_TIMESTAMP
-    buf = io.BytesIO()
-    if openpyxl_rows:
-        _fill_cells(ws, rows, mark_font=mark_font, wrap=wrap)
-        # ExcelWriter directly: Workbook.save stamps the current time into docProps/core.xml
-        with _FixedTimeZip(buf, "w", zipfile.ZIP_DEFLATED) as archive:
-            ExcelWriter(wb, archive).save()
-        return buf.getvalue()
+    return wb, ws, InlineFont(b=True, color="FFC00000"), Alignment(wrap_text=True, vertical="top")
 
-    # The styles the figure cells carry, taken from cells styled through
-    # openpyxl's own API on a scratch sheet (then removed).
-    scratch = wb.create_sheet("scratch")
-    sentence_style = scratch.cell(row=1, column=1)
-    sentence_style.alignment = wrap
-    quoted_sentence_style = scratch.cell(row=1, column=2)
-    quoted_sentence_style.alignment = wrap
-    quoted_sentence_style.quotePrefix = True
-    quoted_style = scratch.cell(row=1, column=3)
-    quoted_style.quotePrefix = True
-    sheet_rows = _SheetRows(wb, ws, mark_font=mark_font,
-                            sentence_style=sentence_style._style,
-                            quoted_sentence_style=quoted_sentence_style._style,
-                            quoted_style=quoted_style._style)
-    wb.remove(scratch)
-    sheet_data = sheet_rows.serialize(rows)
-    # openpyxl's own rows are the header only; its sheetData and dimension
-    # are swapped for the full ones when the sheet's part is stored.
-    last = f"{get_column_letter(len(SHEET_COLUMNS))}"
-    replacements = {
-        f'<dimension ref="A1:{last}1"/>'.encode(): f'<dimension ref="A1:{last}{n}"/>'.encode(),
-        sheet_rows.header_data: sheet_data,
-    }
 
-    with _FixedTimeZip(buf, "w", zipfile.ZIP_DEFLATED,
-                       replace={"xl/worksheets/sheet1.xml": replacements}) as archive:
-        ExcelWriter(wb, archive).save()
-    return buf.getvalue()
+def _size_sheet(ws, n_rows: int) -> None:
+    """Stretch the filter and the status drop-down over ``n_rows`` figure rows."""
+    from openpyxl.utils import get_column_letter
+
+    n = n_rows + 1
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(SHEET_COLUMNS))}{n}"
+    status_col = get_column_letter(SHEET_COLUMNS.index("status") + 1)
+    (validation,) = ws.data_validations.dataValidation
+    validation.sqref = f"{status_col}2:{status_col}{max(n, 2)}"
+
+
+class _XlsxStream:
+    """The review workbook, written into ``fileobj`` as its figure rows arrive.
+
+    openpyxl builds the workbook (styles, frozen header, filter, validation,
+    help sheet) with the header row only.  The parts before the figures sheet
+    and the sheet's own start are taken from a twin workbook saved at once
+    (saving changes a workbook a little, so the one that is kept is saved
+    once only), then the rows follow (serialized by :class:`_SheetRows` and
+    compressed as they come); :meth:`close` saves the workbook into the zip,
+    where the figures sheet's end closes the streamed sheet and the parts
+    after it are written as openpyxl writes them, once the rows' cell styles
+    are all known.  Member order and bytes are openpyxl's, except the sheet's
+    optional ``<dimension>``, which is left out.
+    """
+
+    def __init__(self, fileobj):
+        wb, ws, mark_font, wrap = _workbook()
+        # The styles the figure cells carry, taken from cells styled through
+        # openpyxl's own API on a scratch sheet (then removed).
+        scratch = wb.create_sheet("scratch")
+        sentence_style = scratch.cell(row=1, column=1)
+        sentence_style.alignment = wrap
+        quoted_sentence_style = scratch.cell(row=1, column=2)
+        quoted_sentence_style.alignment = wrap
+        quoted_sentence_style.quotePrefix = True
+        quoted_style = scratch.cell(row=1, column=3)
+        quoted_style.quotePrefix = True
+        self._rows = _SheetRows(wb, ws, mark_font=mark_font,
+                                sentence_style=sentence_style._style,
+                                quoted_sentence_style=quoted_sentence_style._style,
+                                quoted_style=quoted_style._style)
+        wb.remove(scratch)
+        self._wb, self._ws = wb, ws
+        self._n = 0
+        parts = _PartsCapture.of(_workbook()[0])
+        self._zip = _FixedTimeZip(fileobj, "w", zipfile.ZIP_DEFLATED,
+                                  compresslevel=XLSX_COMPRESSLEVEL)
+        for name, data in parts.items():
+            if name == _SHEET_PART:
+                break
+            self._zip.writestr(name, data)
+            self._zip.divert[name] = None
+        head, _, _ = self._split_sheet(parts[_SHEET_PART])
+        head = re.sub(rb"<dimension [^>]*/>", b"", head, count=1)
+        self._sheet = self._zip.open(self._zip.member(_SHEET_PART), "w")
+        self._sheet.write(head + b"<sheetData>" + self._rows.header_row)
+
+    def _split_sheet(self, part: bytes) -> tuple[bytes, bytes, bytes]:
+        """(start, header row, end) of the figures sheet openpyxl wrote with its header row only."""
+        expected = b"<sheetData>" + self._rows.header_row + b"</sheetData>"
+        if part.count(expected) != 1:
+            raise RuntimeError(f"{_SHEET_PART}: the header row openpyxl wrote is not the expected one")
+        head, tail = part.split(expected)
+        return head, self._rows.header_row, tail
+
+    def add(self, rows: Sequence[dict]) -> None:
+        self._sheet.write(self._rows.serialize(rows, first=self._n + 2))
+        self._n += len(rows)
+
+    def close(self) -> None:
+        from openpyxl.writer.excel import ExcelWriter
+
+        _size_sheet(self._ws, self._n)
+        self._zip.divert[_SHEET_PART] = self._finish_sheet
+        ExcelWriter(self._wb, self._zip).save()  # the other parts; closes the zip
+
+    def _finish_sheet(self, part: bytes) -> None:
+        _, _, tail = self._split_sheet(part)
+        self._sheet.write(b"</sheetData>" + tail)
+        self._sheet.close()
+
+
+class _PartsCapture:
+    """An archive stand-in that keeps the parts openpyxl writes, in order."""
+
+    def __init__(self):
+        self.parts: dict[str, bytes] = {}
+
+    @classmethod
+    def of(cls, wb) -> dict:
+        """The parts of workbook ``wb`` as openpyxl writes them: {member name: bytes}."""
+        from openpyxl.writer.excel import ExcelWriter
+
+        capture = cls()
+        ExcelWriter(wb, capture).save()
+        return capture.parts
+
+    def writestr(self, name, data, *args, **kwargs) -> None:
+        name = getattr(name, "filename", name)
+        self.parts[name] = data.encode("utf-8") if isinstance(data, str) else data
+
+    def write(self, filename, arcname=None, *args, **kwargs) -> None:
+        with open(filename, "rb") as fh:
+            self.writestr(arcname or os.path.basename(filename), fh.read())
+
+    def namelist(self) -> list[str]:
+        return list(self.parts)
+
+    def close(self) -> None:
+        pass
 
 
 def _fill_cells(ws, rows: Sequence[dict], *, mark_font, wrap) -> None:
@@ -732,7 +1119,7 @@ def _fill_cells(ws, rows: Sequence[dict], *, mark_font, wrap) -> None:
 
 
 class _SheetRows:
-    """The ``<sheetData>`` of the review sheet, as openpyxl (with lxml) writes it.
+    """The rows of the review sheet's ``<sheetData>``, as openpyxl (with lxml) writes them.
 
     It follows ``openpyxl.cell._writer.lxml_write_cell`` and
     ``openpyxl.cell.cell.Cell._bind_value``: a cell's style id is assigned
@@ -752,17 +1139,26 @@ class _SheetRows:
         self._error_codes = frozenset(ERROR_CODES)
         self._letters = [get_column_letter(i) for i in range(1, len(SHEET_COLUMNS) + 1)]
         self._mark_props = tostring(mark_font.to_tree(tagname="rPr")).decode("ascii")
-        self._sentence_style = sentence_style
-        self._quoted_sentence_style = quoted_sentence_style
-        self._quoted_style = quoted_style
-        self._header = [(cell.value, cell._style) for cell in ws[1]]
-        self.header_data = b"<sheetData>" + self._row(1, [
-            self._string_cell(f"{self._letters[i]}1", v, self._style_attr(style))
-            for i, (v, style) in enumerate(self._header)]).encode("ascii") + b"</sheetData>"
+        self._style_of = {"sentence": sentence_style, "quoted_sentence": quoted_sentence_style,
+                          "quoted": quoted_style}
+        self._style_attrs: dict[str, str] = {}
+        self._plan = [(letter, col, _SENTENCE if col == "sentence" else
+                       _NUMBER if col in NUMERIC_COLUMNS else _TEXT)
+                      for letter, col in zip(self._letters, SHEET_COLUMNS)]
+        #: the header row, ``<row r="1">…</row>``
+        self.header_row = self._row(1, [
+            self._string_cell(f"{self._letters[i]}1", cell.value, self._style_attr(cell._style))
+            for i, cell in enumerate(ws[1])]).encode("ascii")
 
     def _style_attr(self, style) -> str:
         # openpyxl registers a cell's style when the cell is written
         return f' s="{self._styles.add(style)}"' if style is not None and any(style) else ""
+
+    def _named_style(self, name: str) -> str:
+        attr = self._style_attrs.get(name)
+        if attr is None:
+            attr = self._style_attrs[name] = self._style_attr(self._style_of[name])
+        return attr
 
     @staticmethod
     def _escape(text: str) -> str:
@@ -778,68 +1174,94 @@ class _SheetRows:
             return f'<c r="{ref}"{style} t="e"><v>{self._escape(text)}</v></c>'
         if text == "":
             return f'<c r="{ref}"{style} t="inlineStr"></c>'
-        space = ' xml:space="preserve"' if text != text.strip() else ""
+        # lxml keeps leading or trailing whitespace with xml:space (text != text.strip())
+        space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
         return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{self._escape(text)}</t></is></c>'
 
     def _run(self, text: str, props: str = "") -> str:
-        stripped = text.strip()
-        space = ' xml:space="preserve"' if stripped and text != stripped else ""
+        space = (' xml:space="preserve"' if (text[0].isspace() or text[-1].isspace())
+                 and not text.isspace() else "")
         return f"<r>{props}<t{space}>{self._escape(text)}</t></r>"
 
-    def serialize(self, rows: Sequence[dict]) -> bytes:
-        """The whole ``<sheetData>`` element (header and one row per figure) as bytes."""
-        letters = self._letters
-        header = "".join(self._string_cell(f"{letters[i]}1", v, self._style_attr(style))
-                         for i, (v, style) in enumerate(self._header))
-        out = ["<sheetData>", f'<row r="1">{header}</row>']
-        for r_i, r in enumerate(rows, start=2):
-            cells = []
-            for c_i, col in enumerate(SHEET_COLUMNS):
-                ref = f"{letters[c_i]}{r_i}"
-                if col == "sentence":
+    def serialize(self, rows: Sequence[dict], *, first: int) -> bytes:
+        """``<row>`` elements of ``rows``, numbered from ``first``, as bytes."""
+        out: list[str] = []
+        add = out.append
+        string_cell, run, escape = self._string_cell, self._run, self._escape
+        mark_props = self._mark_props
+        for r_i, r in enumerate(rows, start=first):
+            n = str(r_i)
+            add(f'<row r="{n}">')
+            for letter, col, kind in self._plan:
+                if kind is _SENTENCE:
                     before = writable_text(r["before"])
                     after = writable_text(r["after"])
-                    quoted = needs_formula_guard(writable_text(r["before"] or MARK_OPEN))
-                    style = self._style_attr(self._quoted_sentence_style if quoted
-                                             else self._sentence_style)
-                    runs = (self._run(before) if before else "") \
-                        + self._run(writable_text(MARK_OPEN + r["figure"] + MARK_CLOSE),
-                                    self._mark_props) \
-                        + (self._run(after) if after else "")
-                    cells.append(f'<c r="{ref}"{style} t="inlineStr"><is>{runs}</is></c>')
+                    quoted = needs_formula_guard(before or MARK_OPEN)
+                    style = self._named_style("quoted_sentence" if quoted else "sentence")
+                    add(f'<c r="{letter}{n}"{style} t="inlineStr"><is>')
+                    if before:
+                        add(run(before))
+                    add(run(writable_text(MARK_OPEN + r["figure"] + MARK_CLOSE), mark_props))
+                    if after:
+                        add(run(after))
+                    add("</is></c>")
                     continue
                 v = r.get(col)
                 if v is None:
                     continue
-                if col in NUMERIC_COLUMNS:
+                if kind is _NUMBER:
                     v = float(v)
                     number = "" if math.isnan(v) or math.isinf(v) else "%.16g" % v
-                    cells.append(f'<c r="{ref}" t="n"><v>{number}</v></c>')
+                    add(f'<c r="{letter}{n}" t="n"><v>{number}</v></c>')
                     continue
                 text = writable_text(str(v))[:EXCEL_CELL_LIMIT]
                 if needs_formula_guard(text):
-                    cells.append(self._string_cell(ref, text, self._style_attr(self._quoted_style),
-                                                   quoted=True))
+                    add(string_cell(letter + n, text, self._named_style("quoted"), quoted=True))
+                elif text and text not in self._error_codes and not (
+                        text[0].isspace() or text[-1].isspace()):
+                    # the common case of string_cell(), inline
+                    add(f'<c r="{letter}{n}" t="inlineStr"><is><t>{escape(text)}</t></is></c>')
                 else:
-                    cells.append(self._string_cell(ref, text, ""))
-            out.append(self._row(r_i, cells))
-        out.append("</sheetData>")
+                    add(string_cell(letter + n, text, ""))
+            add("</row>")
         return "".join(out).encode("ascii", "xmlcharrefreplace")
+
+
+#: how _SheetRows writes a column's cells
+_SENTENCE, _NUMBER, _TEXT = "sentence", "number", "text"
 
 
 class _FixedTimeZip(zipfile.ZipFile):
     """A zip whose members all carry one fixed date, so equal content gives equal bytes.
 
     ``replace`` maps a member name to {old bytes: new bytes}, each old part
-    occurring exactly once in that member.
+    occurring exactly once in that member.  ``divert`` maps a member name to
+    None (the member is not written: it was written before) or to a function
+    that gets its bytes instead (see :class:`_XlsxStream`).
     """
 
     def __init__(self, *args, replace: Optional[dict] = None, **kwargs):
         super().__init__(*args, **kwargs)
         self._replace = replace or {}
+        self.divert: dict = {}
+
+    def member(self, name: str, compress_type=None) -> zipfile.ZipInfo:
+        """The entry of a member named ``name``: fixed date, private permissions."""
+        zinfo = zipfile.ZipInfo(name, date_time=_ZIP_TIMESTAMP)
+        zinfo.compress_type = compress_type or self.compression
+        # what ZipFile.writestr sets for a member given by name (the
+        # attribute is compress_level from Python 3.13 on, with this alias)
+        zinfo._compresslevel = self.compresslevel
+        zinfo.external_attr = 0o600 << 16
+        return zinfo
 
     def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
         name = getattr(zinfo_or_arcname, "filename", zinfo_or_arcname)
+        if name in self.divert:
+            receive = self.divert[name]
+            if receive is not None:
+                receive(data.encode("utf-8") if isinstance(data, str) else data)
+            return
         if name in self._replace:
             data = data.encode("utf-8") if isinstance(data, str) else data
             for old, new in self._replace[name].items():
@@ -847,62 +1269,179 @@ class _FixedTimeZip(zipfile.ZipFile):
                     raise RuntimeError(f"{name}: expected one {old[:40]!r} in the part openpyxl wrote")
                 data = data.replace(old, new)
         if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
-            zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, date_time=_ZIP_TIMESTAMP)
-            zinfo_or_arcname.compress_type = compress_type or self.compression
-            zinfo_or_arcname.external_attr = 0o600 << 16
+            zinfo_or_arcname = self.member(zinfo_or_arcname, compress_type)
         super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
 
     def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
         # openpyxl streams worksheets through a temporary file, whose mtime would leak in
+        arcname = arcname or os.path.basename(filename)
         with open(filename, "rb") as fh:
             data = fh.read()
-        self.writestr(arcname or os.path.basename(filename), data, compress_type, compresslevel)
+        self.writestr(arcname, data, compress_type, compresslevel)
 
 
-def review_page(rows: Sequence[dict], *, summary: Optional[dict] = None) -> str:
-    """The static review page: every figure in its sentence, filterable by kind, article, status."""
-    from pipeline.report import (EMBEDDED_FONT_FAMILY, environment, figure_value_text,
-                                 font_face_css, labels)
+class _PageStream:
+    """The review page, in pages of about ``page_figures`` figures, written in bounded memory.
 
-    kind_labels = labels().get("kinds", {})
-    status_labels = labels().get("review_statuses", {})
-    figures, kinds, articles = [], {}, {}
-    for r in rows:
+    Each page's rows are rendered (the template's ``rows`` block) into a
+    temporary file as they come, and the characters they show collected;
+    what a page's head needs (its kinds and articles for the filters) is
+    kept in a small file when the page is full.  :meth:`pages` then renders
+    each page around the slot its rows go into, with the font cut down to
+    the characters of all pages (one subset, computed once) and the counts.
+    """
+
+    def __init__(self, out_dir: Path, page_figures: int):
+        from pipeline.report import labels
+
+        self._page_figures = max(1, int(page_figures))
+        self._template = _page_template()
+        self._kind_labels = labels().get("kinds", {})
+        self._status_labels = labels().get("review_statuses", {})
+        self._dir = Path(tempfile.mkdtemp(prefix=".review-pages-", dir=out_dir))
+        self._chars: set[str] = set()
+        self._fh = None
+        self._kinds: dict = {}
+        self._articles: dict = {}
+        self._n = 0
+        self._last_article = None
+        self.n_pages = 0
+
+    def add(self, rows: Sequence[dict]) -> None:
+        batch = []
+        for r in rows:
+            if self._fh is None or (self._n >= self._page_figures
+                                    and r["article_id"] != self._last_article):
+                self._render(batch)
+                batch = []
+                self._start_page()
+            batch.append(self._figure(r))
+            self._n += 1
+            self._last_article = r["article_id"]
+            if len(batch) == _PAGE_BATCH:
+                self._render(batch)
+                batch = []
+        self._render(batch)
+
+    def _figure(self, r: dict) -> dict:
+        """The fields of one row of the page (the template reads them as ``f["name"]``)."""
+        from pipeline.report import figure_value_text
+
         kind = r["kind"] or ""
-        kinds.setdefault(kind, kind_labels.get(kind, kind))
-        articles.setdefault(r["article_id"], r["article"])
-        # A namespace, not a dict: Jinja looks an attribute up first, and on a
-        # dict that lookup fails with an exception for every field shown.
-        figures.append(SimpleNamespace(
-            **r, kind_label=kind_labels.get(kind, kind),
-            value_text=figure_value_text(dict(r)),
-            status_key=r["status"] or "none",
-            status_label=status_labels.get(r["status"], r["status"] or ""),
-            corrected_text=(format_plain_number(r["corrected_value"])
-                            if r["corrected_value"] is not None else "")))
-    # kinds in the order the labels file lists them, unknown ones after
-    order = list(kind_labels)
-    kind_options = sorted(kinds.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order
-                                                         else len(order), kv[0]))
-    counts = {s: sum(1 for r in rows if r["status"] == s) for s in REVIEW_STATUSES}
+        kind_label = self._kind_labels.get(kind, kind)
+        self._kinds.setdefault(kind, kind_label)
+        self._articles.setdefault(r["article_id"], r["article"])
+        status = r["status"]
+        return {
+            "figure_id": r["figure_id"], "article_id": r["article_id"], "article": r["article"],
+            "kind": r["kind"] or "", "kind_label": kind_label,
+            "before": r["before"], "figure": r["figure"], "after": r["after"],
+            "value_text": figure_value_text(r), "object": r["object"] or "",
+            "status_key": status or "none",
+            "status_label": self._status_labels.get(status, status or ""),
+            "corrected_text": (format_plain_number(r["corrected_value"])
+                               if r["corrected_value"] is not None else ""),
+            "note": r["note"] or ""}
+
+    def _render(self, figures: list) -> None:
+        if not figures:
+            return
+        # Only the rows block: the page around it is rendered by pages().
+        context = self._template.new_context({"figures": figures})
+        self._fh.write("".join(self._template.blocks["rows"](context)))
+        # the characters the rows show (the markup's are the page's too)
+        self._chars.update("".join(v for f in figures for v in f.values() if v))
+
+    def _start_page(self) -> None:
+        self._finish_page()
+        self.n_pages += 1
+        self._fh = open(self._dir / f"rows-{self.n_pages}.html", "w", encoding="utf-8",
+                        newline="")
+
+    def _finish_page(self) -> None:
+        if self._fh is None:
+            return
+        self._fh.close()
+        self._fh = None
+        # kinds in the order the labels file lists them, unknown ones after
+        order = {k: i for i, k in enumerate(self._kind_labels)}
+        kinds = sorted(self._kinds.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+        meta = {"n": self._n, "kinds": kinds, "articles": list(self._articles.items())}
+        (self._dir / f"meta-{self.n_pages}.json").write_text(
+            json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        self._kinds, self._articles, self._n, self._last_article = {}, {}, 0, None
+
+    def pages(self, counts: dict, summary: dict) -> Iterable[tuple[str, Any]]:
+        """(file name, function writing the page into a binary file) for each page, in order."""
+        from pipeline.report import font_face_css
+
+        if self._fh is None and self.n_pages == 0:
+            self._start_page()  # no figures: one page that says so
+        self._finish_page()
+        for number in range(1, self.n_pages + 1):
+            # the page around its rows, rendered once without the font to
+            # learn its characters, as the briefing is
+            for part in self._frame(number, counts, summary, font_face=""):
+                self._chars.update(part)
+        font_face = font_face_css("".join(sorted(self._chars)))
+        for number in range(1, self.n_pages + 1):
+            head, tail = self._frame(number, counts, summary, font_face=font_face)
+            yield page_file(number), self._writer(number, head, tail)
+
+    def _writer(self, number: int, head: str, tail: str):
+        rows = self._dir / f"rows-{number}.html"
+
+        def write(fh) -> None:
+            fh.write(head.encode("utf-8"))
+            with open(rows, "rb") as src:
+                shutil.copyfileobj(src, fh, 1 << 20)
+            fh.write(tail.encode("utf-8"))
+        return write
+
+    def _frame(self, number: int, counts: dict, summary: dict, *, font_face: str
+               ) -> tuple[str, str]:
+        """Page ``number`` before and after its rows."""
+        from markupsafe import Markup
+        from pipeline.report import EMBEDDED_FONT_FAMILY
+
+        meta = json.loads((self._dir / f"meta-{number}.json").read_text(encoding="utf-8"))
+        stale, errors = summary.get("stale", []), summary.get("errors", [])
+        html = self._template.render(
+            figures=(), rows_slot=Markup(_ROWS_SLOT), page_figures=meta["n"],
+            kinds=[{"kind": k, "label": v} for k, v in meta["kinds"]],
+            articles=[{"article_id": k, "title": v} for k, v in meta["articles"]],
+            statuses=[{"status": s, "label": self._status_labels.get(s, s)}
+                      for s in REVIEW_STATUSES],
+            counts=counts,
+            # stale reviews and file errors are listed on the first page
+            stale=stale if number == 1 else [], errors=errors if number == 1 else [],
+            n_stale=len(stale), n_errors=len(errors),
+            page=number, pages=[{"number": i, "href": page_file(i)}
+                                for i in range(1, self.n_pages + 1)],
+            embedded_font=EMBEDDED_FONT_FAMILY, font_face=font_face)
+        if html.count(_ROWS_SLOT) != 1:
+            raise RuntimeError("review.html.j2 must place {{ rows_slot }} once")
+        head, tail = html.split(_ROWS_SLOT)
+        return head, tail
+
+    def cleanup(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def page_file(number: int) -> str:
+    """The file name of page ``number`` of the review page (1 is ``index.html``)."""
+    return PAGE_NAME if number == 1 else PAGE_FILE.format(number)
+
+
+def _page_template():
+    from pipeline.report import environment
+
     env = environment(autoescape=True)
     env.filters["csp_sha256"] = _csp_sha256
-    values = dict(
-        figures=figures,
-        kinds=[{"kind": k, "label": v} for k, v in kind_options],
-        articles=[{"article_id": k, "title": v} for k, v in articles.items()],
-        statuses=[{"status": s, "label": status_labels.get(s, s)} for s in REVIEW_STATUSES],
-        counts=dict(counts, total=len(rows), verified=counts["ok"] + counts["fix"]),
-        stale=(summary or {}).get("stale", []),
-        errors=(summary or {}).get("errors", []),
-        embedded_font=EMBEDDED_FONT_FAMILY,
-    )
-    template = env.get_template("review.html.j2")
-    # Rendered twice, as the briefing is: once to learn the characters the page
-    # shows, once with the font cut down to them, so an editor's machine
-    # without a CJK font shows the page as intended.
-    html = template.render(**values, font_face="")
-    return template.render(**values, font_face=font_face_css(html))
+    return env.get_template("review.html.j2")
 
 
 def _csp_sha256(script: str) -> str:

@@ -6,7 +6,6 @@ the output does not depend on the number of workers.
 """
 from __future__ import annotations
 
-import gc
 import json
 import sys
 import time
@@ -14,21 +13,18 @@ from collections import deque
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Sequence
+from typing import Iterable, Iterator, Mapping, Optional, Sequence
 
 from pipeline import atomic
 from pipeline.analyze import AnalysisSettings, analyze_article
 from pipeline.cache import CACHE_FILE, AnalysisCache, context_fingerprint
 from pipeline.config import Config, load_config
 from pipeline.engine import Engine, available_cores
+from pipeline.corpus import CorpusTables
 from pipeline.extract.dates import is_iso_date
-from pipeline.extract.keywords import corpus_keywords
-from pipeline.extract.orgs import resolve_organizations
-from pipeline.extract.themes import theme_shares, themes_by_month
-from pipeline.extract.topics import fit_topics
 from pipeline.ingest import read_documents
 from pipeline.model import Article, ArticleAnalysis, Document
-from pipeline.review import apply_reviews, load_reviews, write_review_outputs
+from pipeline.review import load_reviews
 from pipeline import tables as T
 
 #: articles looked up in the cache at a time (one SQLite query, one commit)
@@ -37,14 +33,22 @@ CACHE_BATCH = 256
 
 @dataclass
 class RunResult:
-    """What a run produced: the tables, and counts for the closing summary."""
-    tables: dict
-    documents: list
-    analyses: list
+    """What a run produced: where its tables are, and counts for the closing summary.
+
+    ``tables`` maps table names to DataFrames read from the output's Parquet
+    files on access (:class:`pipeline.tables.TableSet`); nothing of the
+    corpus is held in memory.
+    """
+    tables: Mapping
+    #: documents that were not simply read (status other than ok, or a message)
+    problems: list = field(default_factory=list)
     notes: list = field(default_factory=list)
-    #: what the editors' reviews did (pipeline.review.apply_reviews)
+    #: what the editors' reviews did (pipeline.review.ReviewTally.summary)
     reviews: dict = field(default_factory=dict)
     seconds: float = 0.0
+    n_documents: int = 0
+    n_articles: int = 0
+    n_characters: int = 0
     #: articles whose per-article work came from the cache
     cached: int = 0
     #: what recovery did with a previous run that was killed ("finished", "discarded", "")
@@ -55,12 +59,13 @@ class RunResult:
     phases: dict = field(default_factory=dict)
 
     @property
-    def n_articles(self) -> int:
-        return len(self.analyses)
-
-    @property
-    def n_characters(self) -> int:
-        return sum(len(a.article.text) for a in self.analyses)
+    def documents(self) -> list:
+        """Every document of the run (path, status, message, ...), from the documents table."""
+        from types import SimpleNamespace
+        frame = self.tables["documents"]
+        import pandas as pd
+        return [SimpleNamespace(**{k: (None if pd.isna(v) else v) for k, v in row.items()})
+                for row in frame.astype(object).to_dict("records")]
 
 
 class InvalidSettings(ValueError):
@@ -190,55 +195,22 @@ def analyze_stream(articles: Iterable[Article], *, engine: Engine, cache: Analys
 
 def build_tables(documents: Sequence[Document], analyses: Sequence[ArticleAnalysis],
                  *, config: Config) -> tuple[dict, list]:
-    """Corpus-level steps over the per-article results, as the output tables."""
-    notes = []
-    figure_rows, mention_rows, theme_rows = [], [], []
-    by_article = {}
-    for an in analyses:
-        figure_rows.extend(T.figure_rows(an))
-        by_article[an.article.article_id] = an.mentions
-        theme_rows.extend(dict(r, article_id=an.article.article_id) for r in an.themes)
-    orgs_dir = config.path("orgs", "data_dir")
-    organizations, resolved = resolve_organizations(
-        by_article, data_dir=str(orgs_dir) if orgs_dir else None)
-    for an in analyses:
-        mention_rows.extend(T.mention_rows(an.article.article_id,
-                                           resolved.get(an.article.article_id, [])))
-    term_lists = [an.terms for an in analyses]
-    keywords = corpus_keywords(term_lists, top_n=int(config.get("report", "top_keywords", 30)))
-    dates = {an.article.article_id: an.base_date for an in analyses}
-    min_articles = int(config.get("themes", "topic_min_articles", 50))
-    topics = fit_topics(term_lists, min_articles=min_articles,
-                        n_topics=int(config.get("themes", "n_topics", 0) or 0) or None,
-                        top_terms=int(config.get("themes", "topic_terms", 10)))
-    topic_rows, article_topic_rows = [], []
-    if topics is None:
-        if len(analyses) < max(min_articles, 2):
-            notes.append(f"主题模型（NMF）需要至少 {max(min_articles, 2)} 篇文章，"
-                         "本期文章较少，已跳过。")
-        else:
-            notes.append("主题模型（NMF）：文章之间共享的词语太少，无法建模，已跳过。")
-    else:
-        topic_rows = topics.topic_rows()
-        ids = [an.article.article_id for an in analyses]
-        article_topic_rows = [dict(r, article_id=ids[r["article_index"]])
-                              for r in topics.article_topic_rows()]
-    tables = {
-        "documents": T.frame("documents", T.document_rows(documents)),
-        "articles": T.frame("articles", T.article_rows(analyses)),
-        "figures": T.frame("figures", T.disambiguate_figure_ids(figure_rows)),
-        "organizations": T.frame("organizations", [
-            dict(o, aliases="|".join(o["aliases"])) for o in organizations]),
-        "mentions": T.frame("mentions", mention_rows),
-        "keywords": T.frame("keywords", keywords),
-        "article_themes": T.frame("article_themes", [
-            dict(r, evidence="|".join(r.get("evidence", []))) for r in theme_rows]),
-        "themes": T.frame("themes", theme_shares(theme_rows, len(analyses))),
-        "themes_by_month": T.frame("themes_by_month", themes_by_month(theme_rows, dates)),
-        "topics": T.frame("topics", topic_rows),
-        "article_topics": T.frame("article_topics", article_topic_rows),
-    }
-    return tables, notes
+    """The tables of in-memory results, as DataFrames, and the notes of the corpus steps.
+
+    For notebooks and tests: a run streams its results through
+    :class:`pipeline.corpus.CorpusTables` instead.  ``documents`` are written
+    as given; ``analyses`` carry their articles.
+    """
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="tables-") as tmp:
+        with CorpusTables(Path(tmp), config=config) as corpus:
+            for d in documents:
+                corpus.add_document(d)
+            for an in analyses:
+                corpus.add(an)
+            notes = corpus.finish()
+        tables = T.TableSet(Path(tmp))
+        return {name: tables[name] for name in tables}, notes
 
 
 def run(inputs: Sequence[str], output: str, *, base_date: Optional[str] = None,
@@ -286,21 +258,28 @@ def run(inputs: Sequence[str], output: str, *, base_date: Optional[str] = None,
 
     config = config or load_config()
     started = time.monotonic()
+    _use_system_allocator()
     workers = workers or int(config.get("run", "workers", 0) or 0) or available_cores()
     settings, base_date = check_settings(config, themes_path=themes_path, base_date=base_date)
-    out = Path(output)
-    # The run freezes its long-lived results for the garbage collector (see
-    # _run_into); it gives them back unless the caller had frozen objects itself.
-    thaw = gc.get_freeze_count() == 0
-    try:
-        return _locked_run(inputs, out, started=started, base_date=base_date, workers=workers,
-                           settings=settings, reviews_dir=reviews_dir, engine=engine,
-                           scheduler=scheduler, config=config, progress=progress,
-                           cache_dir=cache_dir, use_cache=use_cache,
-                           render_briefing=render_briefing)
-    finally:
-        if thaw:
-            gc.unfreeze()
+    return _locked_run(inputs, Path(output), started=started, base_date=base_date,
+                       workers=workers, settings=settings, reviews_dir=reviews_dir,
+                       engine=engine, scheduler=scheduler, config=config, progress=progress,
+                       cache_dir=cache_dir, use_cache=use_cache,
+                       render_briefing=render_briefing)
+
+
+def _use_system_allocator() -> None:
+    """Let Arrow allocate with malloc, which gives memory back when tables are freed.
+
+    Arrow's own pools (jemalloc, mimalloc) keep what a table read once used;
+    reading the figures table for the briefing would then stay in the run's
+    memory and make it grow with the corpus.  ``ARROW_DEFAULT_MEMORY_POOL``
+    set by the user wins.
+    """
+    import os
+    if not os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        import pyarrow
+        pyarrow.set_memory_pool(pyarrow.system_memory_pool())
 
 
 def check_settings(config: Config, *, themes_path: Optional[str] = None,
@@ -344,147 +323,70 @@ def _locked_run(inputs, out: Path, *, started: float, base_date, workers, settin
                                render_briefing=render_briefing)
             result.recovered = recovered
             result.seconds = time.monotonic() - started
-            _write_run_log(staging, result.documents, result)
+            _write_run_log(staging, result)
             atomic.commit(out)
         except BaseException:
             atomic.discard(out)
             raise
+    result.tables.folder = out / "tables"  # published: read the tables where they now are
     return result
 
 
 def _run_into(staging: Path, inputs: Sequence[str], *, out: Path, base_date, workers,
               settings, reviews_dir, engine, scheduler, config, progress, cache_dir,
               use_cache, render_briefing) -> RunResult:
-    documents: list = []
     cache_folder = Path(cache_dir) if cache_dir else out / ".cache"
-
-    def articles() -> Iterator[Article]:
-        # The output and cache folders are never input, even inside an input folder.
-        for d in read_documents(inputs, config=config, exclude=[out, cache_folder]):
-            documents.append(d)
-            yield from d.articles
-
-    context = context_fingerprint(
-        # [run] and [report] settings change no article's analysis (the base
-        # date is an option below), so editing them keeps the cache.
-        config_values={k: dict(v) for k, v in config.values.items() if k not in ("run", "report")},
-        files=settings.files(),
-        options={"base_date": base_date, "settings": settings.as_dict()})
-    cache_path = cache_folder / CACHE_FILE
-    cache = AnalysisCache(cache_path if use_cache else None, context=context)
-    bar = _progress_bar(progress)
-    failures: list = []
-    clock = time.monotonic()
-    try:
-        with Engine(engine, workers=workers, scheduler=scheduler, cost=_article_cost) as eng:
-            analyses = []
-            for analysis in analyze_stream(articles(), engine=eng, cache=cache,
-                                           base_date=base_date, settings=settings,
-                                           progress=bar, failures=failures):
-                analyses.append(analysis)
-                if len(analyses) % CACHE_BATCH == 0:
-                    # The analyses live until the run ends; frozen, the cyclic
-                    # garbage collector stops walking all of them again and
-                    # again (a tenth of a long run's time).  run() unfreezes them.
-                    gc.freeze()
-    finally:
-        cache.close()
-        if bar is not None:
-            bar.close()
-    phases = {"read_and_analyze": time.monotonic() - clock}
-    clock = time.monotonic()
-    tables, notes = build_tables(documents, analyses, config=config)
+    # Reviews are read first: they are applied to figure rows as those are written.
     reviews = load_reviews(Path(reviews_dir)) if reviews_dir else None
-    tables["figures"], review_summary = apply_reviews(tables["figures"], reviews)
-    phases["corpus_steps"] = time.monotonic() - clock
-    gc.freeze()  # the tables live to the end too
-    clock = time.monotonic()
-    result = RunResult(tables=tables, documents=documents, analyses=analyses, notes=notes,
-                       reviews=review_summary, cached=cache.hits, failures=failures,
-                       phases=phases)
-    if workers > 1 and available_cores() > 1:
-        # The tables and review sheets do not depend on the briefing: write
-        # them in a second process while this one renders the briefing.
-        with _in_child(_write_files, tables, staging, review_summary):
-            render_briefing(result, staging, config=config)
-    else:
-        _write_files(tables, staging, review_summary)
-        render_briefing(result, staging, config=config)
-    phases["tables_reviews_briefing"] = time.monotonic() - clock
-    return result
+    tables_dir = staging / "tables"
+    problems: list = []
+    with CorpusTables(tables_dir, config=config, reviews=reviews,
+                      review_dir=staging / "review") as corpus:
 
+        def articles() -> Iterator[Article]:
+            # The output and cache folders are never input, even inside an input folder.
+            for d in read_documents(inputs, config=config, exclude=[out, cache_folder]):
+                corpus.add_document(d)
+                if d.status != "ok" or d.message:
+                    problems.append(Document(doc_id=d.doc_id, path=d.path, format=d.format,
+                                             status=d.status, encoding=d.encoding,
+                                             message=d.message, characters=d.characters,
+                                             date=d.date))
+                yield from d.articles
 
-def _write_files(tables: dict, staging: Path, review_summary: dict) -> None:
-    """The tables (CSV and Parquet) and the editors' review sheets, into ``staging``."""
-    for name, df in tables.items():
-        T.write_table(df, staging / "tables", name)
-    write_review_outputs(tables, staging / "review", summary=review_summary)
-
-
-class _in_child:
-    """Run ``func(*args)`` in a forked process for the length of a ``with`` block.
-
-    Leaving the block waits for the child; a child that failed raises here
-    (an ``OSError`` as the same ``OSError``, anything else as a
-    ``RuntimeError`` carrying its message), and leaving on an exception
-    (Ctrl-C) stops the child first.
-    """
-
-    def __init__(self, func, *args):
-        import multiprocessing
-        context = multiprocessing.get_context("fork")
-        self._receiver, sender = context.Pipe(duplex=False)
-        self._sender = sender
-        self._proc = context.Process(target=_child_main, args=(sender, func, *args), daemon=True)
-
-    def __enter__(self):
-        self._proc.start()
-        self._sender.close()  # the child holds its own end
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
+        context = context_fingerprint(
+            # [run] and [report] settings change no article's analysis (the base
+            # date is an option below), so editing them keeps the cache.
+            config_values={k: dict(v) for k, v in config.values.items()
+                           if k not in ("run", "report")},
+            files=settings.files(),
+            options={"base_date": base_date, "settings": settings.as_dict()})
+        cache = AnalysisCache(cache_folder / CACHE_FILE if use_cache else None, context=context)
+        bar = _progress_bar(progress)
+        failures: list = []
+        clock = time.monotonic()
         try:
-            if exc_type is not None:
-                self._proc.terminate()
-                self._proc.join()
-                return False
-            problem = None
-            try:
-                problem = self._receiver.recv()  # blocks until the child reports or ends
-            except EOFError:
-                pass  # the child died without a word (killed)
-            self._proc.join()
+            with Engine(engine, workers=workers, scheduler=scheduler, cost=_article_cost) as eng:
+                for analysis in analyze_stream(articles(), engine=eng, cache=cache,
+                                               base_date=base_date, settings=settings,
+                                               progress=bar, failures=failures):
+                    corpus.add(analysis)
         finally:
-            self._receiver.close()
-        if problem and problem[0] == "oserror":
-            raise OSError(*problem[1:])
-        if problem and problem[0] == "error":
-            raise RuntimeError(f"writing the tables and review sheets failed: {problem[1]}")
-        if self._proc.exitcode != 0:
-            raise RuntimeError(f"writing the tables and review sheets failed: the helper "
-                               f"process ended with exit code {self._proc.exitcode}")
-        return False
-
-
-def _child_main(sender, func, *args) -> None:
-    import os
-    import signal
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
-    status = 0
-    try:
-        func(*args)
-        sender.send(None)
-    except OSError as exc:
-        sender.send(("oserror", exc.errno, exc.strerror or str(exc), exc.filename))
-        status = 1
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
-        sender.send(("error", f"{type(exc).__name__}: {exc}"[:500]))
-        status = 1
-    finally:
-        sender.close()
-    # No traceback here: the parent reports the failure once.  _exit skips
-    # the atexit handlers the forked child inherited from the parent.
-    os._exit(status)
+            cache.close()
+            if bar is not None:
+                bar.close()
+        phases = {"read_analyze_write": time.monotonic() - clock}
+        clock = time.monotonic()
+        notes = corpus.finish()
+        phases["corpus_steps"] = time.monotonic() - clock
+    clock = time.monotonic()
+    result = RunResult(tables=T.TableSet(tables_dir), problems=problems, notes=notes,
+                       reviews=corpus.tally.summary(), n_documents=corpus.n_documents,
+                       n_articles=corpus.n_articles, n_characters=corpus.n_characters,
+                       cached=cache.hits, failures=failures, phases=phases)
+    render_briefing(result, staging, config=config)
+    phases["briefing"] = time.monotonic() - clock
+    return result
 
 
 def _article_cost(article: Article) -> int:
@@ -499,13 +401,12 @@ def _progress_bar(enabled: bool):
     return tqdm(unit="char", unit_scale=True, desc="articles", file=sys.stderr, leave=False)
 
 
-def _write_run_log(out: Path, documents: Iterable[Document], result: RunResult) -> None:
+def _write_run_log(out: Path, result: RunResult) -> None:
     """One JSON line per document that was not simply ok, then a summary line."""
     with open(out / "run_log.jsonl", "w", encoding="utf-8") as fh:
-        for d in documents:
-            if d.status != "ok" or d.message:
-                fh.write(json.dumps({"event": "document", "path": d.path, "status": d.status,
-                                     "message": d.message}, ensure_ascii=False) + "\n")
+        for d in result.problems:
+            fh.write(json.dumps({"event": "document", "path": d.path, "status": d.status,
+                                 "message": d.message}, ensure_ascii=False) + "\n")
         for article_id, message in result.failures:
             fh.write(json.dumps({"event": "article_failed", "article_id": article_id,
                                  "message": message, "action": "kept without figures, "

@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 import re
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Optional
+from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -156,10 +157,65 @@ def _fields_dict(obj) -> dict:
 
 def write_table(df: pd.DataFrame, out_dir: Path, name: str) -> None:
     """Write ``name``.csv and ``name``.parquet into ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _csv_safe(df).to_csv(out_dir / f"{name}.csv", index=False, encoding="utf-8-sig",
-                         lineterminator="\n")
-    df.to_parquet(out_dir / f"{name}.parquet", index=False, engine="pyarrow")
+    with TableWriter(out_dir, name) as writer:
+        writer.write_frame(df)
+
+
+class TableWriter:
+    """Writes one table chunk by chunk: ``name``.csv and ``name``.parquet in ``out_dir``.
+
+    Each :meth:`write` appends rows to the CSV and one row group to the
+    Parquet file, so a table of any length is written holding one chunk.  The
+    schema is the table's fixed columns and dtypes (:func:`frame`), whatever
+    a chunk holds, and the bytes depend only on the rows and how they were
+    chunked.  Use as a context manager; an empty table gets its header.
+    """
+
+    def __init__(self, out_dir: Path, name: str):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.name = name
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self._pa = pa
+        self._schema = pa.Schema.from_pandas(frame(name, []), preserve_index=False)
+        self._csv = open(out_dir / f"{name}.csv", "w", encoding="utf-8-sig", newline="")
+        self._parquet = pq.ParquetWriter(out_dir / f"{name}.parquet", self._schema)
+        self._header = True
+        self.rows = 0
+
+    def write(self, rows: Sequence[Mapping]) -> None:
+        """Append ``rows`` (dicts keyed by the table's columns)."""
+        if rows or self._header:
+            self.write_frame(frame(self.name, rows))
+
+    def write_frame(self, df: pd.DataFrame) -> None:
+        """Append a frame that has the table's columns and dtypes (:func:`frame`)."""
+        if len(df) == 0 and not self._header:
+            return
+        _csv_safe(df).to_csv(self._csv, index=False, header=self._header, lineterminator="\n")
+        self._header = False
+        if len(df):
+            self._parquet.write_table(self._pa.Table.from_pandas(
+                df, schema=self._schema, preserve_index=False))
+        self.rows += len(df)
+
+    def close(self) -> None:
+        if self._header:
+            self.write_frame(frame(self.name, []))
+        self._csv.close()
+        self._parquet.close()
+
+    def __enter__(self) -> "TableWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:  # a failed run's half-written files are discarded with its staging folder
+            self._csv.close()
+            self._parquet.close()
 
 
 def _csv_safe(df: pd.DataFrame) -> pd.DataFrame:
@@ -180,3 +236,51 @@ def _csv_safe(df: pd.DataFrame) -> pd.DataFrame:
 def read_table(out_dir: Path, name: str) -> pd.DataFrame:
     """A table written by ``write_table`` (from Parquet, with its dtypes)."""
     return pd.read_parquet(Path(out_dir) / f"{name}.parquet")
+
+
+class TableSet(Mapping):
+    """The tables of a run, read from ``folder``'s Parquet files when asked for.
+
+    A mapping of table name to DataFrame, like a data catalog: nothing is held
+    in memory, each lookup reads the file (:func:`read_table`).  ``folder``
+    can be changed (the runner points it at the published output).
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in COLUMNS:
+            raise KeyError(name)
+        return read_table(self.folder, name)
+
+    def __contains__(self, name) -> bool:
+        return name in COLUMNS
+
+    def read(self, name: str, *, columns: Optional[Sequence[str]] = None) -> pd.DataFrame:
+        """Table ``name``, only ``columns`` of it when given (a large table's light part)."""
+        if name not in COLUMNS:
+            raise KeyError(name)
+        return pd.read_parquet(self.folder / f"{name}.parquet",
+                               columns=list(columns) if columns is not None else None)
+
+    def article_texts(self, article_ids: Iterable[str]) -> dict[str, str]:
+        """``{article_id: text}`` of the given articles, read without the others' texts."""
+        import pyarrow.parquet as pq
+        wanted = set(article_ids)
+        texts: dict[str, str] = {}
+        if not wanted:
+            return texts
+        parquet = pq.ParquetFile(self.folder / "articles.parquet")
+        for batch in parquet.iter_batches(columns=["article_id", "text"], batch_size=2048):
+            ids, values = batch.column(0).to_pylist(), batch.column(1)
+            for i, aid in enumerate(ids):
+                if aid in wanted:
+                    texts[aid] = values[i].as_py()
+        return texts
+
+    def __iter__(self):
+        return iter(COLUMNS)
+
+    def __len__(self) -> int:
+        return len(COLUMNS)

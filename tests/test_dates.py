@@ -49,6 +49,7 @@ def test_shift_date():
     assert shift_date("2012-06-12", years=-2) == "2010"
     assert shift_date("2012-06-12", days=-15) == "2012-05-28"
     assert shift_date("2012", days=-3) is None
+    assert shift_date("2012-06-12", days=-10**9) is None   # 10亿天前: before year 1, not an error
 
 
 def test_infer_year_takes_the_most_named_year():

@@ -267,6 +267,16 @@ def test_not_figures(text):
     assert extract_figures(text, base_date="2012-06-12") == []
 
 
+def test_overlapping_excluded_spans_exclude_their_union():
+    # (0, 3) and (1, 2): the second starts later but ends sooner; 0家 at 2..4 still starts inside the first
+    assert extract_figures("0“0家", exclude=[(0, 3), (1, 2)]) == []
+
+
+def test_a_date_moved_back_before_year_one_has_no_date():
+    (f,) = extract_figures("1219995天前", base_date="2012-06-12")
+    assert (f.text, f.kind, f.date) == ("1219995天前", "date", None)
+
+
 def test_excluded_spans_are_not_mined():
     text = "正常１０万余只，?２５０余吨?乱码"
     figs = extract_figures(text, exclude=[(text.index("?"), text.rindex("?") + 1)])

@@ -80,6 +80,32 @@ def test_keyword_terms_rejoin_a_split_domain_phrase():
     assert "社会" not in terms and "组织" not in terms
 
 
+def test_keyword_terms_rejoin_phrases_between_kept_terms_and_excluded_spans():
+    # every character a token, as the segmenter gives for some OCR text
+    text = "成立社会组织，社 会组织和社会"
+    tokens = [Token(i, i + 1, c) for i, c in enumerate(text) if c != " "]
+    phrases = frozenset({"社会组织"})
+    assert keyword_terms(tokens, stopwords=frozenset(), domain_phrases=phrases) == ["社会组织"] * 2
+    # a phrase overlapping an excluded span is dropped whole
+    assert keyword_terms(tokens, stopwords=frozenset(), domain_phrases=phrases,
+                         exclude_spans=[(3, 4)]) == ["社会组织"]
+    # no phrases: nothing joined, and single characters are no terms
+    assert keyword_terms(tokens, stopwords=frozenset(), domain_phrases=frozenset()) == []
+
+
+def test_keyword_terms_do_not_depend_on_earlier_calls():
+    # the per-text decisions are memoized: another stopword set or phrase set,
+    # or an earlier article, must not leak into an article's terms
+    tokens = [Token(0, 2, "社会"), Token(2, 4, "组织"), Token(4, 6, "参与"), Token(6, 8, "治理")]
+    fresh = keyword_terms(tokens, stopwords=frozenset(), domain_phrases=frozenset())
+    assert fresh == ["社会", "组织", "参与", "治理"]
+    assert keyword_terms(tokens, stopwords=frozenset({"参与"}),
+                         domain_phrases=frozenset()) == ["社会", "组织", "治理"]
+    assert keyword_terms(tokens, stopwords=frozenset(),
+                         domain_phrases=frozenset({"社会组织", "参与治理"})) == ["社会组织", "参与治理"]
+    assert keyword_terms(tokens, stopwords=frozenset(), domain_phrases=frozenset()) == fresh
+
+
 def test_keyword_terms_skip_excluded_spans():
     text = "慈善助学活动正式启动，泼鳎合衷谖倚乱码"
     garbled_start = text.index("泼")

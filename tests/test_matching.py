@@ -1,8 +1,10 @@
-"""The shared literal-word matchers: trie regex and Aho-Corasick leftmost-longest."""
+"""The shared literal-word matchers: trie regex, Aho-Corasick and pair-indexed leftmost-longest."""
 import random
 import re
 
-from pipeline.matching import build_automaton, leftmost_longest, trie_pattern
+import pytest
+
+from pipeline.matching import PairMatcher, build_automaton, leftmost_longest, trie_pattern
 
 
 def _finditer(words, text):
@@ -54,3 +56,41 @@ def test_automaton_agrees_with_trie_regex_on_random_text():
         found = leftmost_longest(text, automaton)
         assert found == _finditer(words, text)
         assert all(text[s:e] == w for s, e, w in found)
+
+
+def test_pair_matcher_takes_the_longest_word_and_skips_overlaps():
+    matcher = PairMatcher(["民政", "民政局", "政局", "局长"])
+    assert len(matcher) == 4
+    assert matcher.leftmost_longest("县民政局长") == [(1, 4, "民政局")]
+    assert matcher.leftmost_longest("") == [] and matcher.leftmost_longest("民") == []
+    assert PairMatcher([]).leftmost_longest("民政局") == []
+
+
+def test_pair_matcher_needs_two_characters():
+    with pytest.raises(ValueError, match="two characters"):
+        PairMatcher(["民政", "县"])
+
+
+def test_pair_matcher_accept_lets_a_shorter_or_later_word_in():
+    matcher = PairMatcher(["中国家", "中国", "国家"])
+    assert matcher.leftmost_longest("中国家庭", accept=lambda s, e, w: w != "中国家") == [(0, 2, "中国")]
+    got = matcher.leftmost_longest("中国家庭", accept=lambda s, e, w: not w.startswith("中"))
+    assert got == [(1, 3, "国家")]
+
+
+def test_pair_matcher_agrees_with_the_automaton_on_random_text():
+    # astral characters and a lone surrogate count as one character each, as in str
+    rng = random.Random(11)
+    alphabet = "甲乙丙丁a\U00020000\ud800"
+    for _ in range(40):
+        words = sorted({"".join(rng.choice(alphabet) for _ in range(rng.randint(2, 5)))
+                        for _ in range(rng.randint(1, 30))})
+        automaton, matcher = build_automaton(words), PairMatcher(words)
+        for _ in range(40):
+            text = "".join(rng.choice(alphabet + " ") for _ in range(rng.randint(0, 60)))
+            assert matcher.leftmost_longest(text) == leftmost_longest(text, automaton)
+
+            def accept(s, e, w):
+                return (s * 7 + e) % 3 != 0
+            assert (matcher.leftmost_longest(text, accept=accept)
+                    == leftmost_longest(text, automaton, accept=accept))

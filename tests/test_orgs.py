@@ -370,7 +370,8 @@ def test_missing_data_file_is_reported(tmp_path):
         load_lexicon(str(folder))
 
 
-@pytest.mark.parametrize("name", ["class_heads.txt", "term_bodies.txt"])
+@pytest.mark.parametrize("name", ["class_heads.txt", "term_bodies.txt", "team_heads.txt",
+                                  "quote_cues.txt"])
 def test_missing_new_data_files_are_reported(tmp_path, name):
     folder = tmp_path / "orgs"
     shutil.copytree(data_dir(), folder)
@@ -421,3 +422,68 @@ def test_the_runs_config_reaches_the_recognizer(tmp_path):
         config=load_config(str(tmp_path / "my.toml")))
     orgs = pd.read_parquet(tmp_path / "out" / "tables" / "organizations.parquet")
     assert "星火读书会" in set(orgs["canonical"])
+
+
+def test_countries_named_as_teams_are_organizations():
+    # a country joined to a country's team is a team too
+    found = [m.text for m in extract_orgs("这其中，美国和俄罗斯队各具特色。")]
+    assert found == ["美国", "俄罗斯队"]
+    # the countries a tournament's group lists
+    text = "八强已经产生：e组的美国、俄罗斯、立陶宛、西班牙，f组的澳大利亚、巴西。"
+    assert [m.text for m in extract_orgs(text)] == ["美国", "俄罗斯", "立陶宛", "西班牙",
+                                                    "澳大利亚", "巴西"]
+    # countries listed before 等强队
+    text = "保证在对中国、丹麦、韩国、马来西亚等强队时稳取一分。"
+    assert [m.text for m in extract_orgs(text)] == ["中国", "丹麦", "韩国", "马来西亚"]
+    # without such a cue a country is a place
+    assert extract_orgs("中国、美国、日本等国家的代表出席了会议。") == []
+    assert extract_orgs("美国和俄罗斯签署了条约。") == []
+
+
+def test_a_listed_country_team_is_a_place_elsewhere_in_the_article():
+    text = "保证在对中国、丹麦等强队时稳取一分。中国经济保持增长。"
+    assert [m.start for m in extract_orgs(text) if m.text == "中国"] == [text.index("中国")]
+
+
+def test_quoted_name_after_a_founding_cue_is_one_name():
+    (m,) = extract_orgs("并成立“防汛救灾领导小组”，同时积极与水利部门联系。")
+    assert (m.text, m.type) == ("防汛救灾领导小组", "government")
+    (m,) = extract_orgs("指责印度情报部门“调查和分析局”策划了爆炸。")
+    assert m.text == "调查和分析局"
+    # a quoted honour without the cue is no name
+    assert all(m.text != "先进集体党支部"
+               for m in extract_orgs("该村被评为“先进集体党支部”。"))
+
+
+def test_unfolded_punctuation_is_in_no_data_entry():
+    # _fold leaves this punctuation full-width because no pattern or data
+    # entry holds it in either width; a data entry holding it would need it folded
+    from pipeline.extract import orgs as orgs_module
+    from pipeline.text import fold_width
+    lex = load_lexicon()
+    unfolded = set(orgs_module._UNFOLDED) | {fold_width(c) for c in orgs_module._UNFOLDED}
+    entries = [*lex.gazetteer, *lex.blocked, *lex.suffixes, *lex.places, *lex.titles,
+               *lex.admin_suffixes, *lex.list_classes, *lex.media_cues, *lex.quote_cues,
+               *lex.team_heads, *lex.anaphor_heads, *lex.determiners, *lex.term_bodies]
+    assert not [e for e in entries if unfolded & set(e)]
+
+
+def test_fold_changes_only_what_the_patterns_read():
+    from pipeline.extract.orgs import _UNFOLDED, _fold
+    from pipeline.text import fold_width
+    text = "ＴＣＬ集团，２００５年（全年）增长１０％！俄通社－塔斯社：好？"
+    folded = _fold(text)
+    assert len(folded) == len(text)
+    assert folded == "".join(c if c in _UNFOLDED else fold_width(c) for c in text)
+    assert [m.text for m in extract_orgs(text)] == ["ＴＣＬ集团", "俄通社－塔斯社"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(["新华社", "TCL", "中国", "人民银行", "央行", "欧盟", "，", "x",
+                                 "俄通社-塔斯社", "的", "国务院", "务", "院", "\U0001F600", "中"]),
+                max_size=30))
+def test_gazetteer_scan_matches_the_gazetteer_regex(parts):
+    lex = load_lexicon()
+    text = "".join(parts)
+    expected = [(m.start(), m.end(), m.group()) for m in lex.gazetteer_re.finditer(text)]
+    assert lex.gazetteer_matches(text) == expected

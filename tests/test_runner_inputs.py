@@ -10,7 +10,7 @@ from pipeline.cli import main
 from pipeline.config import load_config
 from pipeline.extract.dates import document_year
 from pipeline.ingest import read_documents
-from pipeline.runner import InvalidSettings, _in_child, run
+from pipeline.runner import InvalidSettings, run
 from tests.conftest import SEED_PAGE
 
 
@@ -180,36 +180,17 @@ def _disk_full(*args):
     raise OSError(errno.ENOSPC, "No space left on device", "/full/tables/figures.csv")
 
 
-def _broken(*args):
-    raise ValueError("a bug in the writer")
-
-
-def test_a_failed_helper_process_raises_its_oserror_in_the_parent(tmp_path):
-    with pytest.raises(OSError) as caught:
-        with _in_child(_disk_full):
-            pass
-    assert caught.value.errno == errno.ENOSPC and caught.value.filename == "/full/tables/figures.csv"
-    with pytest.raises(RuntimeError, match="a bug in the writer"):
-        with _in_child(_broken):
-            pass
-    done = tmp_path / "done.txt"
-    with _in_child(done.write_text, "written by the helper"):
-        pass
-    assert done.read_text() == "written by the helper"
-
-
-@pytest.mark.parametrize("writer, code, words", [(_disk_full, 74, "No space left"),
-                                                 (_broken, 70, "a bug in the writer")])
-def test_a_table_writing_failure_exits_with_one_line_and_a_documented_code(
-        tmp_path, capsys, monkeypatch, writer, code, words):
-    import pipeline.runner as R
-    monkeypatch.setattr(R, "_write_files", writer)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_table_writing_failure_exits_74_with_one_line_and_publishes_nothing(
+        tmp_path, capsys, monkeypatch, workers):
+    import pipeline.tables as T
+    monkeypatch.setattr(T.TableWriter, "write", _disk_full)
     corpus = tmp_path / "in"
     _corpus(corpus)
     got = main(["run", "--input", str(corpus), "--output", str(tmp_path / "out"),
-                "--workers", "2", "--reviews", str(tmp_path / "none")])
+                "--workers", str(workers), "--reviews", str(tmp_path / "none")])
     err = capsys.readouterr().err
-    assert got == code and words in err and "Traceback" not in err
+    assert got == 74 and "No space left" in err and "Traceback" not in err
     assert not (tmp_path / "out" / "tables").exists()
 
 

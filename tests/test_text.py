@@ -28,3 +28,16 @@ def test_sentence_keeps_closing_quote_and_finds_containing_sentence():
     start = text.index("56家")
     a, b = sentence_at(text, start, start + 3)
     assert text[a:b] == "“第二句有56家！”"
+
+
+def test_fold_width_is_the_same_on_long_texts_as_on_short_ones():
+    # Long texts take the array path; every full-width character, the
+    # ideographic space, astral characters and a lone surrogate fold as in
+    # the per-character table.
+    alphabet = [chr(c) for c in range(0xFF00, 0xFF61)] + ["\u3000", "中", "𠀀", "\ud800", "a", "\n"]
+    import random
+    rng = random.Random(7)
+    for n in (199, 200, 201, 5000):
+        text = "".join(rng.choice(alphabet) for _ in range(n))
+        expected = "".join(fold_width(ch) for ch in text)
+        assert fold_width(text) == expected and len(fold_width(text)) == n

@@ -149,6 +149,14 @@ keywords = ["IPO", "A股"]
     assert sorted(rows[0]["evidence"]) == ["a股", "ipo"]
 
 
+def test_folding_keeps_every_character_in_place():
+    from pipeline.extract.themes import _fold_lower
+    from pipeline.text import fold_width
+    text = "ＩＰＯ\u3000Ａ股，（民政）ΣΑΣ \U00020000\ud800！～\uff5f"
+    assert _fold_lower(text) == fold_width(text).lower()
+    assert _fold_lower("") == ""
+
+
 def test_weights_and_threshold_decide_several_themes_or_none(tmp_path):
     tax = load_taxonomy(write(tmp_path, """
 [taxonomy]

@@ -102,7 +102,9 @@ _PIPELINE_SCRIPT = """
 import resource, sys
 from pipeline.cli import main
 code = main(sys.argv[1:])
-print("maxrss_kb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+# the largest of this process and any process it started (workers, helpers)
+print("maxrss_kb", max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                       resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss), file=sys.stderr)
 raise SystemExit(code)
 """
 

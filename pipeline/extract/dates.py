@@ -109,6 +109,7 @@ def format_date(year: Optional[int], month: Optional[int] = None, day: Optional[
     return f"{year:04d}-{month:02d}-{day:02d}"
 
 
+@lru_cache(maxsize=4096)
 def resolve_relative(word: str, base: Optional[str]) -> Optional[str]:
     """The date a relative word (今年, 昨日, 本月) names, against ``base``.
 
@@ -148,7 +149,8 @@ def _qingming(year: int) -> int:
 
 def shift_date(base: Optional[str], *, years: int = 0, months: int = 0, days: int = 0) -> Optional[str]:
     """``base`` moved back or forward (两年前, 三个月前, 5天前), at the precision
-    the move needs; None when the base is not that precise."""
+    the move needs; None when the base is not that precise or the date falls
+    outside the years 1..9999."""
     y, m, d = parse_iso(base)
     if y is None:
         return None
@@ -161,7 +163,10 @@ def shift_date(base: Optional[str], *, years: int = 0, months: int = 0, days: in
         return format_date(total // 12, total % 12 + 1)
     if d is None:
         return None
-    day = _dt.date(y, m, d) + _dt.timedelta(days=days)
+    try:
+        day = _dt.date(y, m, d) + _dt.timedelta(days=days)
+    except OverflowError:
+        return None  # 5亿天前: before year 1, no date
     return format_date(day.year, day.month, day.day)
 
 

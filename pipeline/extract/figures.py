@@ -14,9 +14,11 @@ How it works, and why it is fast.  The text is folded to half-width once
    range + unit + qualifier" pattern.  Qualifier words before a numeral
    (约, 近, 超过, 从, 人民币, 上午) are read by looking back a few characters.
 2. *word scan*: one trie-shaped regex of literal words (set phrases,
-   identifier prefixes, relative dates, holidays, book titles) finds them in a
-   single pass; relative dates and holidays become date figures, the rest
-   block any numeric figure that overlaps them.
+   identifier prefixes, relative dates, holidays) and one of book titles find
+   them in a single pass; relative dates and holidays become date figures,
+   the rest block any numeric figure that overlaps them.  The two regexes are
+   searched side by side rather than as one alternation: alone, the trie lets
+   the regex engine skip straight to the characters a word starts with.
 
 Every alternative is linear (bounded repeats, no nested quantifiers), so
 100,000 characters of digits, 万 and 多 cannot blow up; Python only looks at
@@ -32,7 +34,7 @@ import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional, Sequence
+from typing import NamedTuple, Optional, Sequence
 
 from pipeline.extract import dates as _dates
 from pipeline.extract.dates import read_rows, read_words
@@ -44,6 +46,19 @@ from pipeline.text import fold_width
 SP = r"[ \t]?"             # one OCR space may sit inside a figure: "补 助 5000 元"
 _RANGE_SEP = r"(?:-|~|至|到|—|–)"
 _CJK_RE = re.compile(r"[\u3400-\u9fff]")
+
+
+class _Words(NamedTuple):
+    """Words looked for right before a figure, longest first, with the
+    characters they end in (most positions are ruled out by that one test)."""
+    longest_first: tuple
+    last_chars: frozenset
+
+
+def _word_list(words) -> _Words:
+    """``words`` in the order given (callers sort them longest first)."""
+    words = tuple(words)
+    return _Words(words, frozenset(w[-1] for w in words))
 
 
 @dataclass(frozen=True)
@@ -58,7 +73,11 @@ class _Lexicon:
     money_after: tuple
     object_links: frozenset
     time_followers: frozenset
-    periods: tuple         # 上午, 晚上 … longest first
+    periods: _Words        # 上午, 晚上 … longest first
+    prefix_words: _Words   # the prefix qualifiers, longest first
+    unit_last_chars: frozenset  # the last characters of the units (30天-17周岁)
+    multipliers: frozenset  # 十 百 千 万 亿 …: the unit and big numerals of numerals.tsv
+    vague: frozenset       # 几 数: numerals that only name a range
     lone_one: frozenset    # classifiers after which a lone 一 still counts (一名, 一例)
     arabic_only: frozenset  # units that measure only after Arabic digits (度, 级)
     word_kinds: dict       # word of the word scan -> phrase | ident | holiday | relative | half | century
@@ -112,7 +131,11 @@ def lexicon() -> _Lexicon:
         money_after=tuple(w for w, side in money if side == "after"),
         object_links=frozenset(read_words("object_links.txt")),
         time_followers=frozenset(read_words("time_followers.txt")),
-        periods=tuple(sorted(read_words("time_periods.txt"), key=len, reverse=True)),
+        periods=_word_list(sorted(read_words("time_periods.txt"), key=len, reverse=True)),
+        prefix_words=_word_list(sorted(quals["prefix"], key=len, reverse=True)),
+        unit_last_chars=frozenset(w[-1] for w in units),
+        multipliers=frozenset(numeral_table().units) | frozenset(numeral_table().bigs),
+        vague=numeral_table().vague,
         lone_one=frozenset(read_words("lone_one_classifiers.txt")),
         arabic_only=frozenset(read_words("arabic_only_units.txt")),
         word_kinds=word_kinds, ago_units=ago_units)
@@ -197,7 +220,9 @@ class _Grammar:
         self.single = re.compile(body.replace(f"(?P<core>{core})", f"(?P<core>{numx})"), re.MULTILINE)
         # every character an alternative above can start with
         self.trigger = re.compile(rf"[\d{cn}第负\-(A-Za-z]")
-        self.words = re.compile(rf"《[^《》\n]{{0,80}}》|{trie_pattern(lx.word_kinds)}")
+        # the word scan's two patterns, searched side by side (see the module doc)
+        self.book_title = re.compile(r"《[^《》\n]{0,80}》")
+        self.words = re.compile(trie_pattern(lx.word_kinds))
         # what may follow a word of the word scan
         self.relative_tail = re.compile(
             rf"{SP}(?P<rm>{mon}){SP}月(?:份)?(?:{SP}(?P<rd>{day}){SP}[日号])?(?:{msuf})?"
@@ -265,16 +290,13 @@ def _core_value(core: str):
     return n.value, n.low, n.high, q
 
 
-def _bare_unit(core: str) -> bool:
+def _bare_unit(core: str, multipliers: frozenset) -> bool:
     """百 / 千 / 万 / 亿 alone (上百, 逾千): a numeral only with a qualifier."""
     s = core.replace("多", "").replace("余", "").strip()
-    t = numeral_table()
-    return bool(s) and all(c in t.units or c in t.bigs for c in s) and s not in ("十", "拾")
+    return bool(s) and multipliers.issuperset(s) and s not in ("十", "拾")
 
 
-def _is_lone_one(core: str) -> bool:
-    s = core.strip()
-    return s in ("一", "壹", "幺")
+_LONE_ONE = frozenset(("一", "壹", "幺"))   # a numeral "one" alone (一个 is "a", not a count)
 
 
 def _apply_qualifier(qual, value, low, high):
@@ -390,16 +412,24 @@ def _noun_run_before(window: str, links: frozenset) -> Optional[str]:
 
 class _Ctx:
     """Per-call state: the texts, the base date, the exclusions."""
-    __slots__ = ("text", "folded", "base", "base_year", "ex_starts", "ex_ends", "floor")
+    __slots__ = ("text", "folded", "base", "base_parts", "base_year", "ex_starts", "ex_ends", "floor")
 
     def __init__(self, text, folded, base, exclude):
         self.text = text
         self.folded = folded
         self.base = base
-        self.base_year = _dates.parse_iso(base)[0]
-        spans = sorted((int(a), int(b)) for a, b in exclude if b > a)
-        self.ex_starts = [a for a, _ in spans]
-        self.ex_ends = [b for _, b in spans]
+        self.base_parts = _dates.parse_iso(base)   # (year, month, day), parsed once
+        self.base_year = self.base_parts[0]
+        spans = sorted((int(a), int(b)) for a, b in exclude if b > a) if exclude else ()
+        # Overlapping spans are joined: ``excluded`` looks only at the last
+        # span starting at or before a position, which needs disjoint spans.
+        self.ex_starts, self.ex_ends = [], []
+        for a, b in spans:
+            if self.ex_ends and a <= self.ex_ends[-1]:
+                self.ex_ends[-1] = max(self.ex_ends[-1], b)
+            else:
+                self.ex_starts.append(a)
+                self.ex_ends.append(b)
         self.floor = 0   # a look-back never crosses the end of the previous match
 
     def excluded(self, start: int, end: int) -> bool:
@@ -414,45 +444,43 @@ class _Ctx:
         return i < len(self.ex_starts) and self.ex_starts[i] < end
 
 
-def _fig(ctx, start, end, kind, **kw) -> Optional[Figure]:
+def _fig(ctx, start, end, kind, *, value=None, low=None, high=None, unit=None,
+         qualifier=None, object=None, date=None) -> Optional[Figure]:
     # Spaces at the edges are never part of a figure.
-    while start < end and ctx.text[start] in " \t\u3000":
+    text = ctx.text
+    while start < end and text[start] in " \t\u3000":
         start += 1
-    while end > start and ctx.text[end - 1] in " \t\u3000":
+    while end > start and text[end - 1] in " \t\u3000":
         end -= 1
-    if end <= start or ctx.excluded(start, end):
+    if end <= start or (ctx.ex_starts and ctx.excluded(start, end)):
         return None
-    return Figure(start=start, end=end, text=ctx.text[start:end], kind=kind, **kw)
+    return Figure(start=start, end=end, text=text[start:end], kind=kind, value=value, low=low,
+                  high=high, unit=unit, qualifier=qualifier, object=object, date=date)
 
 
-@lru_cache(maxsize=64)
-def _last_chars(words: tuple) -> frozenset:
-    return frozenset(w[-1] for w in words)
+_FROM = _word_list(("从",))           # 从8500到3万: 从 opens the range
+_CURRENCY_BEFORE = _word_list(("人民币",))
 
 
-def _word_before(ctx, pos: int, words: tuple, *, space: bool = True) -> Optional[tuple[str, int]]:
+def _word_before(ctx, pos: int, words: _Words, *, space: bool = True) -> Optional[tuple[str, int]]:
     """The longest of ``words`` that ends at ``pos`` (one space allowed), and its start."""
     f = ctx.folded
+    floor = ctx.floor
     end = pos
-    if space and end > ctx.floor and f[end - 1:end] in (" ", "\t"):
+    if space and end > floor and f[end - 1] in " \t":
         end -= 1
-    if end <= ctx.floor or f[end - 1] not in _last_chars(words):
+    if end <= floor or f[end - 1] not in words.last_chars:
         return None
-    for w in words:  # longest first
+    for w in words.longest_first:
         s = end - len(w)
-        if s >= ctx.floor and f.startswith(w, s):
+        if s >= floor and f.startswith(w, s):
             return w, s
     return None
 
 
-@lru_cache(maxsize=1)
-def _prefix_words() -> tuple:
-    return tuple(sorted(lexicon().prefix_quals, key=len, reverse=True))
-
-
 def _prefix_before(ctx, pos: int) -> Optional[tuple[str, int]]:
     """A qualifier word right before a numeral (约, 超过, 近 but not 最近/附近)."""
-    hit = _word_before(ctx, pos, _prefix_words())
+    hit = _word_before(ctx, pos, lexicon().prefix_words)
     if hit and hit[0] == "近" and ctx.folded[hit[1] - 1:hit[1]] in ("最", "附", "靠", "邻"):
         return None
     return hit
@@ -517,7 +545,7 @@ def _date_fig(ctx, m, name) -> Optional[Figure]:
         return _fig(ctx, start, end, "date", date=date)
     if name == "day":
         d = int(g("dd"))
-        by, bm, _ = _dates.parse_iso(ctx.base)
+        by, bm, _ = ctx.base_parts
         return _fig(ctx, start, end, "date", date=_dates.format_date(by, bm, d) if bm is not None else None)
     if name == "event":
         mo, d = int(g("em")), int(g("ed"))
@@ -621,43 +649,41 @@ def _bare_number_fig(ctx, m, value, core, start) -> Optional[Figure]:
 
 
 def _general_fig(ctx, m) -> Optional[Figure]:
-    lx = lexicon()
-    g = m.group
-    core = g("core")
-    if not g("unit") and "." not in core and len(core) != 4 and not _MULT_TAIL.search(core.rstrip("多余 \t")) \
+    sign, core, unit_w, suf = m.group("sign", "core", "unit", "suf")
+    if not unit_w and "." not in core and len(core) != 4 and not _MULT_TAIL.search(core.rstrip("多余 \t")) \
             and not _CORE_SPLIT.search(core):
         return None  # a bare number that is neither a year, a decimal reading nor an amount
-    vague = any(c in core for c in numeral_table().vague)
-    if vague and not g("unit"):
+    lx = lexicon()
+    vague = not lx.vague.isdisjoint(core)
+    if vague and not unit_w:
         return None  # 数十, 几千 alone: no number an editor could check
     parsed = _core_value(core)
     if parsed is None:
         return None
     value, low, high, infix = parsed
-    start, end = m.start(), m.end()
-    suf, unit_w = g("suf"), g("unit")
+    start, end = m.span()
     is_range = value is None and low is not None and _CORE_SPLIT.search(core) is not None
     pre = None
-    sign = g("sign")
     before = ctx.folded[start - 1:start]
     if sign == "-" and before and (before.isalnum() and not _CJK_RE.match(before)
-                                   or before in _last_chars(tuple(lx.units)) or before == "%"):
+                                   or before in lx.unit_last_chars or before == "%"):
         sign, start = None, m.start("core")  # 30天-17周岁: a dash between two figures, not a minus
     if not sign:
-        frm = _word_before(ctx, start, ("从",)) if is_range else None
+        frm = _word_before(ctx, start, _FROM) if is_range else None
         if frm:
             start = frm[1]  # 从8500到3万: 从 belongs to the range
         else:
             hit = _prefix_before(ctx, start)
             if hit:
                 pre, start = hit
-            cur = _word_before(ctx, start, ("人民币",), space=False)
+            cur = _word_before(ctx, start, _CURRENCY_BEFORE, space=False)
             if cur:
                 start = cur[1]
-    bare = _bare_unit(core)
+    bare = _bare_unit(core, lx.multipliers)
     if pre == "上" and not bare:
         pre, start = None, m.start()
-    if bare and len(core.strip()) == 1 and not (pre or infix or suf):
+    stripped = core.strip()
+    if bare and len(stripped) == 1 and not (pre or infix or suf):
         return None
     if sign and value is not None:
         value = -value
@@ -666,7 +692,7 @@ def _general_fig(ctx, m) -> Optional[Figure]:
     unit_infix = bool(unit_w) and unit_key != unit_w
     if unit_key in lx.arabic_only and not any(c.isdigit() for c in core):
         return None  # 两度上调, 二级市场: words, not measures
-    if len(core.strip()) == 1 and core.strip() in _FINANCIAL_DIGITS:
+    if len(stripped) == 1 and stripped in _FINANCIAL_DIGITS:
         return None  # 陆家嘴, 队伍: a financial numeral alone is an ordinary character
     if unit_w:
         blockers = lx.unit_blockers.get(unit_key)
@@ -677,7 +703,7 @@ def _general_fig(ctx, m) -> Optional[Figure]:
             kind, unit, factor = None, None, 1.0
             unit_infix = False
             end = m.end("core")
-    if unit_w == "点" and not re.match(r"[\d.,]+$", core.strip()):
+    if unit_w == "点" and not re.match(r"[\d.,]+$", stripped):
         return None  # 三点 is "three points"; Arabic 点 counts index points (2226.55点)
     if kind == "percent" and unit_key in ("成", "折"):
         v = value if value is not None else high
@@ -691,7 +717,7 @@ def _general_fig(ctx, m) -> Optional[Figure]:
         kind, unit, factor = "money", "CNY", 1.0
         end = m.end("core")
         suf = None
-    lone_one = _is_lone_one(core) and not (pre or infix or unit_infix or suf)
+    lone_one = stripped in _LONE_ONE and not (pre or infix or unit_infix or suf)
     if lone_one and (kind == "quantity" or (kind == "count" and unit_key not in lx.lone_one)):
         return None  # 一个, 一家, 一级: the indefinite article or a grade, not a figure
     nxt = ctx.folded[end:end + 1]
@@ -710,7 +736,8 @@ def _general_fig(ctx, m) -> Optional[Figure]:
     if kind == "duration" and unit_key == "月" and value is None and re.match(r"[\d\s~至到—–-]+$", core):
         # ３－５月: a span of months of one year
         return _fig(ctx, start, end, "date", date=_dates.format_date(ctx.base_year))
-    if unit_w and value is not None and not suf and not pre and not infix and not unit_infix:
+    if unit_w and value is not None and not suf and not pre and not infix and not unit_infix \
+            and _RANGE_AHEAD.match(ctx.folded, end):
         # １０００桶至３０００桶: a range whose bounds both carry the unit
         tail = _unit_range_tail(unit_w).match(ctx.folded, end)
         if tail:
@@ -750,6 +777,9 @@ def _general_fig(ctx, m) -> Optional[Figure]:
                 qualifier=qual, object=obj)
 
 
+_RANGE_AHEAD = re.compile(rf"{SP}{_RANGE_SEP}")   # how every _unit_range_tail starts
+
+
 @lru_cache(maxsize=256)
 def _unit_range_tail(unit_w: str) -> re.Pattern:
     """What closes a range after its first bound and unit: 至３０００桶."""
@@ -761,11 +791,19 @@ def _unit_range_tail(unit_w: str) -> re.Pattern:
 @lru_cache(maxsize=1)
 def _qualifier_lookback() -> re.Pattern:
     words = [w for w in lexicon().prefix_quals if len(w) > 1]
-    return re.compile(rf"(?:{_alt(words)})(?:有|达|了|为)[ \t]?$")
+    return re.compile(rf"(?:{_alt(words)})(?:{_LINK_WORDS})[ \t]?$")
+
+
+_LINK_WORDS = "有|达|了|为"   # 至少有, 约达: a qualifier, then one of these, then the number
+_LINKS = re.compile(_LINK_WORDS)
 
 
 def _qualifier_before(ctx, start: int) -> list:
     """至少有１１６人: a qualifier one linking word away still qualifies."""
+    # The link ends the look-back's match, at most one space and a final
+    # newline before ``start``: without one there, the look-back cannot match.
+    if not _LINKS.search(ctx.folded, max(0, start - 3), start):
+        return []
     m = _qualifier_lookback().search(ctx.folded, max(ctx.floor, start - 6), start)
     if not m:
         return []
@@ -794,11 +832,20 @@ def _numeric_scan(ctx) -> list:
             pos = p + 1
             continue
         name = m.lastgroup[2:]
-        pos = max(m.end(), p + 1)
-        if name in _SKIP_ALTS:
+        pos = m.end()
+        if pos <= p:
+            pos = p + 1
+        if name == "gen":   # the most frequent by far: tested first
+            fig = _general_fig(ctx, m)
+            if fig is None and _CORE_SPLIT.search(m.group("core")):
+                one = gr.single.match(folded, p)  # not a range after all: the first bound alone
+                if one is not None:
+                    fig = _general_fig(ctx, one)
+                    pos = max(one.end(), p + 1)
+        elif name in _SKIP_ALTS:
             ctx.floor = pos
             continue
-        if name in _DATE_ALTS:
+        elif name in _DATE_ALTS:
             fig = _date_fig(ctx, m, name)
         elif name in ("time", "clock"):
             fig = _time_fig(ctx, m, name)
@@ -806,15 +853,8 @@ def _numeric_scan(ctx) -> list:
             fig = _ordinal_fig(ctx, m)
         elif name == "pct":
             fig = _percent_prefix_fig(ctx, m)
-        elif name == "frac":
+        else:  # frac, the last of the alternatives
             fig = _fraction_fig(ctx, m)
-        else:
-            fig = _general_fig(ctx, m)
-            if fig is None and _CORE_SPLIT.search(m.group("core")):
-                one = gr.single.match(folded, p)  # not a range after all: the first bound alone
-                if one is not None:
-                    fig = _general_fig(ctx, one)
-                    pos = max(one.end(), p + 1)
         if fig is None and name != "gen":
             # A date or time that turned out not to be one (3点建议, 一月一推进 …)
             # may still be a figure of another kind starting at the same place.
@@ -834,49 +874,63 @@ def _numeric_scan(ctx) -> list:
 def _word_scan(ctx) -> tuple[list, list]:
     """(date figures, blocked spans) from the words of the word scan."""
     gr = grammar()
-    lx = lexicon()
     folded = ctx.folded
     figures, blocked = [], []
-    pos, n = 0, len(folded)
-    while pos < n:
-        m = gr.words.search(folded, pos)
-        if m is None:
-            break
-        start, end = m.start(), m.end()
-        word = m.group()
-        pos = end
-        if word.startswith("《"):
-            blocked.append((start, end))
-            continue
-        kind = lx.word_kinds.get(word)
-        if kind == "phrase":
-            blocked.append((start, end))
-        elif kind == "ident":
-            tail = gr.ident_tail.match(folded, end)
-            if tail:
-                blocked.append((start, tail.end()))
-                pos = tail.end()
-        elif kind == "century":
-            tail = gr.century_tail.match(folded, end)
-            if tail:
-                fig = _fig(ctx, start, tail.end(), "date", date=None)  # 上世纪五十年代: no year written
-                if fig:
-                    figures.append(fig)
-                pos = tail.end()
-        elif kind == "half":
-            if not gr.numeral_or_digit.match(folded, end):
-                fig = _fig(ctx, start, end, "date", date=_dates.format_date(ctx.base_year))
-                if fig:
-                    figures.append(fig)
-        elif kind == "holiday":
-            fig, pos = _holiday_fig(ctx, word, start, end)
-            if fig:
-                figures.append(fig)
-        elif kind == "relative":
-            fig, pos = _relative_fig(ctx, word, start, end)
-            if fig:
-                figures.append(fig)
+    # The next match of each pattern; where both start at one place the book
+    # title wins, as it would in one alternation.  A search that found nothing
+    # finds nothing later either.
+    book = gr.book_title.search(folded)
+    word = gr.words.search(folded)
+    while book is not None or word is not None:
+        if book is not None and (word is None or book.start() <= word.start()):
+            blocked.append(book.span())
+            pos = book.end()
+        else:
+            pos = _word_figure(ctx, word, figures, blocked)
+        if book is not None and book.start() < pos:
+            book = gr.book_title.search(folded, pos)
+        if word is not None and word.start() < pos:
+            word = gr.words.search(folded, pos)
     return figures, blocked
+
+
+def _word_figure(ctx, m, figures: list, blocked: list) -> int:
+    """Add what the listed word ``m`` makes (a date figure or a blocked span);
+    return where the scan goes on."""
+    gr = grammar()
+    folded = ctx.folded
+    start, end = m.start(), m.end()
+    word = m.group()
+    pos = end
+    kind = lexicon().word_kinds.get(word)
+    if kind == "phrase":
+        blocked.append((start, end))
+    elif kind == "ident":
+        tail = gr.ident_tail.match(folded, end)
+        if tail:
+            blocked.append((start, tail.end()))
+            pos = tail.end()
+    elif kind == "century":
+        tail = gr.century_tail.match(folded, end)
+        if tail:
+            fig = _fig(ctx, start, tail.end(), "date", date=None)  # 上世纪五十年代: no year written
+            if fig:
+                figures.append(fig)
+            pos = tail.end()
+    elif kind == "half":
+        if not gr.numeral_or_digit.match(folded, end):
+            fig = _fig(ctx, start, end, "date", date=_dates.format_date(ctx.base_year))
+            if fig:
+                figures.append(fig)
+    elif kind == "holiday":
+        fig, pos = _holiday_fig(ctx, word, start, end)
+        if fig:
+            figures.append(fig)
+    elif kind == "relative":
+        fig, pos = _relative_fig(ctx, word, start, end)
+        if fig:
+            figures.append(fig)
+    return pos
 
 
 def _holiday_fig(ctx, word: str, start: int, end: int):

@@ -104,59 +104,130 @@ def _phrase_prefixes(phrases: frozenset[str]) -> frozenset[str]:
 _START, _END, _TEXT = attrgetter("start"), attrgetter("end"), attrgetter("text")
 #: entries per memo before it is emptied, which bounds memory on any corpus
 _CACHE_LIMIT = 200_000
-#: token text -> its folded, stripped, lower-cased form (for phrase merging)
-_FOLDED_PARTS: dict[str, str] = {}
-#: stopword set -> {term as written -> term as kept, or None when it is no candidate}
-_DECISIONS: dict[frozenset, dict[str, Optional[str]]] = {}
 
 
-def _merge_domain_phrases(tokens: Sequence[Token], phrases: frozenset[str],
-                          *, max_parts: int = 6) -> tuple[list, list, list]:
-    """Starts, ends and texts of the tokens, with adjacent tokens that spell a domain phrase joined.
+class _TermMemo(dict):
+    """What :func:`keyword_terms` decides about a token text, once per distinct text.
+
+    For one stopword set and one phrase set.  Every decision depends on the
+    text alone, so a text is looked at once, not once per occurrence: the
+    memo maps a text to the term it is kept as (None when it is no
+    candidate) and decides about a text it has not seen when it is first
+    looked up (``__missing__``), so an article's texts are looked up in one
+    pass at C speed.  On the way it notes which texts can begin a phrase
+    (``starters``) or continue one (``continuers``: a part of a phrase after
+    its first character, empty for whitespace), each with its folded form.
+    A phrase can be joined only where a starter is followed by a continuer
+    that extends it (``next_parts``), so an article without such a pair skips
+    the token-by-token search of :func:`_phrase_merges`.
+    """
+    __slots__ = ("stopwords", "phrases", "prefixes", "next_parts", "parts",
+                 "starters", "continuers", "phrase_texts")
+
+    def __init__(self, stopwords: frozenset, phrases: frozenset):
+        super().__init__()
+        self.stopwords = stopwords
+        self.phrases = phrases
+        self.prefixes = _phrase_prefixes(phrases) if phrases else frozenset()
+        #: proper prefix -> every g such that prefix + g is a prefix or a phrase
+        next_parts: dict[str, set] = {}
+        for phrase in phrases:
+            for k in range(1, len(phrase)):
+                next_parts.setdefault(phrase[:k], set()).update(
+                    phrase[k:m] for m in range(k, len(phrase) + 1))
+        self.next_parts = {f: frozenset(g) for f, g in next_parts.items()}
+        self.parts = frozenset().union(*self.next_parts.values())
+        self.starters: dict[str, str] = {}
+        self.continuers: dict[str, str] = {}
+        #: the keys of starters and of continuers
+        self.phrase_texts: set[str] = set()
+
+    def __missing__(self, text: str) -> Optional[str]:
+        term = self[text] = (fold_width(text).strip()
+                             if is_candidate(text, stopwords=self.stopwords) else None)
+        if self.prefixes:
+            folded = _fold_part(text)
+            if folded in self.prefixes:
+                self.starters[text] = folded
+                self.phrase_texts.add(text)
+            if folded in self.parts:
+                self.continuers[text] = folded
+                self.phrase_texts.add(text)
+        return term
+
+    def trim(self) -> None:
+        """Forget everything once the memo is large; called between articles."""
+        if len(self) > _CACHE_LIMIT:
+            self.clear()
+            self.starters.clear()
+            self.continuers.clear()
+            self.phrase_texts.clear()
+
+    def may_join(self, texts: list) -> bool:
+        """Whether a text of ``texts`` can be followed by one that extends it into a phrase.
+
+        ``texts`` must have been looked up.  False guarantees that
+        :func:`_phrase_merges` finds nothing in an article whose token texts
+        are ``texts``.
+        """
+        present = self.phrase_texts.intersection(texts)  # one pass, tiny set lookups
+        starters = [self.starters[t] for t in present if t in self.starters]
+        if not starters:
+            return False
+        continuations = {self.continuers[t] for t in present if t in self.continuers}
+        return any(not self.next_parts[f].isdisjoint(continuations) for f in starters)
+
+
+#: (stopwords, phrases) -> its _TermMemo
+_MEMOS: dict[tuple, _TermMemo] = {}
+
+
+def _memo(stopwords: frozenset, phrases: frozenset) -> _TermMemo:
+    memo = _MEMOS.get((stopwords, phrases))
+    if memo is None:
+        if len(_MEMOS) > 8:
+            _MEMOS.clear()
+        memo = _MEMOS[(stopwords, phrases)] = _TermMemo(stopwords, phrases)
+    return memo
+
+
+def _fold_part(text: str) -> str:
+    """A token's text as it takes part in a phrase: folded, stripped, lower-cased."""
+    return fold_width(text.strip()).lower()
+
+
+def _phrase_merges(tokens: Sequence[Token], texts: list, memo: _TermMemo,
+                   *, max_parts: int = 6) -> list[tuple[int, int]]:
+    """(first, last) token index of each run of adjacent tokens that spells a domain phrase.
 
     The segmenter normally keeps dictionary words whole; this is the safety net for
     text where it did not (an OCR line break inside 社会组织, or 共享社·幸福里, whose
     middle dot jieba always cuts), so the keyword list never shows 社会 + 组织 for one
-    phrase.  Longest phrase wins; linear in the number of tokens.  Only tokens
-    that begin some phrase are looked at one by one; the rest pass as columns.
+    phrase.  Longest phrase wins; linear in the number of tokens.  Only the
+    tokens whose text can begin a phrase (``memo.starters``) are looked at one by one.
     """
-    starts = list(map(_START, tokens))
-    ends = list(map(_END, tokens))
-    texts = list(map(_TEXT, tokens))
-    if not phrases:
-        return starts, ends, texts
-    prefixes = _phrase_prefixes(phrases)
-    folded_parts = _FOLDED_PARTS
-    if len(folded_parts) > _CACHE_LIMIT:
-        folded_parts.clear()
-    for text in set(texts).difference(folded_parts):
-        folded_parts[text] = fold_width(text.strip()).lower()
-    folded = list(map(folded_parts.__getitem__, texts))
+    phrases, prefixes, starters = memo.phrases, memo.prefixes, memo.starters
     n = len(texts)
     merges = []         # (first, last) token index of each joined phrase
     free = 0            # tokens before this one are inside a phrase already joined
-    for i in compress(range(n), map(prefixes.__contains__, folded)):
+    for i in compress(range(n), map(starters.__contains__, texts)):
         if i < free:
             continue
-        joined = folded[i]
+        joined = starters[texts[i]]
         best_j = None
         j = i
         # extend while the joined text can still grow into a phrase; tokens must be
         # contiguous (at most one dropped whitespace character between them)
         while joined in prefixes and j + 1 < n and j + 1 - i < max_parts \
-                and starts[j + 1] - ends[j] <= 1:
+                and tokens[j + 1].start - tokens[j].end <= 1:
             j += 1
-            joined += folded[j]
+            joined += _fold_part(texts[j])
             if joined in phrases:
                 best_j = j
         if best_j is not None:
             merges.append((i, best_j))
             free = best_j + 1
-    for i, j in reversed(merges):  # from the end, so earlier indices stay valid
-        starts[i:j + 1] = [starts[i]]
-        texts[i:j + 1] = ["".join(t.strip() for t in texts[i:j + 1])]
-        ends[i:j + 1] = [ends[j]]
-    return starts, ends, texts
+    return merges
 
 
 def span_overlap_test(excluded: Sequence[tuple[int, int]]):
@@ -202,22 +273,24 @@ def keyword_terms(tokens: Sequence[Token], *, stopwords: Optional[frozenset[str]
     stopwords = load_stopwords() if stopwords is None else stopwords
     domain_phrases = load_domain_phrases() if domain_phrases is None else domain_phrases
     excluded = sorted((int(a), int(b)) for a, b in exclude_spans)
-    overlaps = span_overlap_test(excluded) if excluded else None
-    # The decision depends only on the term and the stopword set, so it is
-    # made once per distinct term, not once per occurrence.
-    decisions = _DECISIONS.get(stopwords)
-    if decisions is None or len(decisions) > _CACHE_LIMIT:
-        if len(_DECISIONS) > 8:
-            _DECISIONS.clear()
-        decisions = _DECISIONS[stopwords] = {}
-    starts, ends, texts = _merge_domain_phrases(tokens, domain_phrases)
-    for text in set(texts).difference(decisions):
-        decisions[text] = (fold_width(text).strip()
-                           if is_candidate(text, stopwords=stopwords) else None)
-    kept = map(decisions.__getitem__, texts)
-    if overlaps is not None:
-        kept = (term if term is not None and not overlaps(start, end) else None
-                for term, start, end in zip(kept, starts, ends))
+    memo = _memo(stopwords, domain_phrases)
+    memo.trim()
+    texts = list(map(_TEXT, tokens))
+    kept = list(map(memo.__getitem__, texts))
+    merges = (_phrase_merges(tokens, texts, memo)
+              if domain_phrases and memo.may_join(texts) else [])
+    spans = None
+    if excluded:
+        spans = [list(map(_START, tokens)), list(map(_END, tokens))]
+    for i, j in reversed(merges):  # from the end, so earlier indices stay valid
+        kept[i:j + 1] = [memo["".join(t.strip() for t in texts[i:j + 1])]]
+        if spans is not None:
+            spans[0][i:j + 1] = [spans[0][i]]
+            spans[1][i:j + 1] = [spans[1][j]]
+    if spans is not None:
+        overlaps = span_overlap_test(excluded)
+        kept = [term if term is not None and not overlaps(start, end) else None
+                for term, start, end in zip(kept, *spans)]
     # a kept term is never empty (it has two characters or more), so filter(None, ...) keeps it
     return list(filter(None, kept))
 

@@ -136,11 +136,25 @@ def _name_before_title(lex: OrgLexicon, head: str, tokens: list, k: int) -> bool
 
 
 def _fold(text: str) -> str:
-    """fold_width, skipped (it costs a dict lookup a character) when nothing is full-width."""
-    return fold_width(text) if _FULLWIDTH_RE.search(text) else text
+    """The text with full-width letters, digits and symbols made ASCII (fold_width).
+
+    Only the runs that need it are folded: ``str.translate`` costs a dict
+    lookup a character, and news text is full of full-width punctuation.
+    The punctuation of ``_UNFOLDED`` is left as it is; every pattern of the
+    recognizer treats both widths of it alike and no data file entry holds
+    it, so folding it would change no match (a test checks the data).
+    """
+    return _FOLD_RUN_RE.sub(_fold_run, text) if _FOLD_RUN_RE.search(text) else text
 
 
-_FULLWIDTH_RE = re.compile("[\uff01-\uff5e\u3000]")
+def _fold_run(m: re.Match) -> str:
+    return fold_width(m.group())
+
+
+#: full-width punctuation of every sentence, which folding would not change a match of
+_UNFOLDED = "，：；！？（）％"
+_FOLD_RUN_RE = re.compile("[%s]+" % "".join(
+    re.escape(chr(cp)) for cp in [0x3000, *range(0xFF01, 0xFF5F)] if chr(cp) not in _UNFOLDED))
 
 
 def _split_tokens(lex: OrgLexicon, text: str, tokens: list, gazetteer_hits: list) -> list:
@@ -151,18 +165,17 @@ def _split_tokens(lex: OrgLexicon, text: str, tokens: list, gazetteer_hits: list
     end or begin inside what jieba took for one word.  Only the words a
     title or a gazetteer name ends are looked at, found by regex.
     """
-    ends = list(map(_END, tokens))
     cuts: dict = {}   # token index -> cut offset
     for m in lex.title_re.finditer(text):
-        k = bisect_left(ends, m.end())
-        if k < len(tokens) and ends[k] == m.end() and tokens[k].start < m.start():
+        k = bisect_left(tokens, m.end(), key=_END)
+        if k < len(tokens) and tokens[k].end == m.end() and tokens[k].start < m.start():
             word = tokens[k].text
             if word not in lex.gazetteer and \
                     _name_before_title(lex, word[:m.start() - tokens[k].start], tokens, k):
                 cuts.setdefault(k, m.start())
     for hit_start, hit_end, name in gazetteer_hits:
-        k = bisect_left(ends, hit_end)
-        if k < len(tokens) and ends[k] == hit_end and tokens[k].start < hit_start and \
+        k = bisect_left(tokens, hit_end, key=_END)
+        if k < len(tokens) and tokens[k].end == hit_end and tokens[k].start < hit_start and \
                 name in lex.gazetteer:
             word = tokens[k].text
             if word not in lex.gazetteer and lex.is_place(word[:hit_start - tokens[k].start]):
@@ -170,13 +183,14 @@ def _split_tokens(lex: OrgLexicon, text: str, tokens: list, gazetteer_hits: list
     if not cuts:
         return tokens
     out = []
-    for k, tok in enumerate(tokens):
-        cut = cuts.get(k)
-        if cut is None:
-            out.append(tok)
-        else:
-            out.append(Token(tok.start, cut, text[tok.start:cut]))
-            out.append(Token(cut, tok.end, text[cut:tok.end]))
+    done = 0
+    for k in sorted(cuts):
+        out.extend(tokens[done:k])   # the words in between, copied in one go
+        tok, cut = tokens[k], cuts[k]
+        out.append(Token(tok.start, cut, text[tok.start:cut]))
+        out.append(Token(cut, tok.end, text[cut:tok.end]))
+        done = k + 1
+    out.extend(tokens[done:])
     return out
 
 
@@ -238,6 +252,7 @@ def _classify_word(lex: OrgLexicon, word: str, tag: Optional[str]) -> str:
 # ------------------------------------------------------------------------------------------
 
 _PREFIX_CLASSES = ("place", "org", "abbrev", "unit")
+_PREFIX_CLASS_SET = frozenset(_PREFIX_CLASSES)
 #: words between a name and a sub-unit of it (友好|代表团, 农村|科技司)
 _SUBUNIT_CLASSES = ("desc", "adj", "proper")
 #: most words between a name and its sub-unit's head
@@ -248,7 +263,7 @@ _NAME_JOINERS = frozenset({"·", "•", "・", "—", "-", "－"})
 _ORDINAL_RE = re.compile(r"^第?[〇零一二三四五六七八九十百]+$")
 
 
-def _walk_left(lex: OrgLexicon, tokens: list, tags: list, first: int, *,
+def _walk_left(lex: OrgLexicon, tokens: list, tags: _LazyTags, first: int, *,
                prefix_only: bool) -> tuple[int, bool, int]:
     """Extend a name leftwards from token ``first`` (its head).
 
@@ -258,27 +273,29 @@ def _walk_left(lex: OrgLexicon, tokens: list, tags: list, first: int, *,
     Returns (index of the name's first token, whether the name has something
     proper in it, index of the token that stopped the walk or -1).
     """
+    token_class = tags.classes
     i = first - 1
     start = first
     in_prefix = prefix_only
     n_desc = 0
-    classes = {}
+    classes = {}   # as this walk reads them (a number before the head is a descriptor)
     limit = tokens[first].end - MAX_NAME_CHARS
+    after = tokens[first]
     while i >= 0:
         tok = tokens[i]
-        if tok.end != tokens[i + 1].start or tok.start < limit:
+        if tok.end != after.start or tok.start < limit:
             break
-        cls = _classify(lex, tok, tags[i])
+        after = tok
+        cls = token_class[i]
         if cls == "stop" and i == first - 1 and not prefix_only and _ORDINAL_RE.match(tok.text):
             cls = "desc"   # 第五|中学, 九十|中学, 三|中队: a number right before the head
         if tok.text in _NAME_JOINERS and i > 0 and tokens[i - 1].end == tok.start and \
-                classes.get(i + 1) in ("proper", "org") and \
-                _classify(lex, tokens[i - 1], tags[i - 1]) in ("proper", "org"):
+                classes.get(i + 1) in ("proper", "org") and token_class[i - 1] in ("proper", "org"):
             cls = "proper"   # 佩诺|—|里加|集团, 洛克希德|·|马丁|公司: a foreign name in parts
         classes[i] = cls
         if cls == "stop":
             break
-        if cls in _PREFIX_CLASSES:
+        if cls in _PREFIX_CLASS_SET:
             if classes.get(i + 1) == "verb":
                 break   # 配合|县委|两新工委|建立|工委: a verb after a prefix ends the name
             if cls == "place" and classes.get(i + 1) == "place" and \
@@ -297,20 +314,30 @@ def _walk_left(lex: OrgLexicon, tokens: list, tags: list, first: int, *,
     # Verbs do occur inside names (科技|开发|交流|中心), but words before a verb
     # with nothing proper among them belong to the sentence, not to the name
     # (合作项目|旨在|加强|协和…学院).
-    segment_start = start
+    proper_before_verb = False   # since the last verb (or the name's start)
     for j in range(start, first):
-        cls = classes.get(j)
+        cls = classes[j]
         if cls == "verb":
-            if not any(classes.get(k) in ("place", "org", "abbrev", "proper")
-                       for k in range(segment_start, j)):
+            if not proper_before_verb:
                 start = j + 1
-            segment_start = j + 1
+            proper_before_verb = False
+        elif cls in _PROPER_BEFORE_VERB:
+            proper_before_verb = True
     # a name does not begin with a verb or an adjective (开展|公益助老服务中心)
-    while start < first and classes.get(start) in ("verb", "adj"):
+    while start < first and classes[start] in ("verb", "adj"):
         start += 1
-    proper = any(classes.get(j) in ("place", "org", "abbrev", "unit", "proper")
-                 for j in range(start, first))
+    proper = False
+    for j in range(start, first):
+        if classes[j] in _PROPER_CLASSES:
+            proper = True
+            break
     return start, proper, stopper
+
+
+#: classes that before a verb inside a name show the words are the name's (科技|开发)
+_PROPER_BEFORE_VERB = frozenset({"place", "org", "abbrev", "proper"})
+#: classes that make a name proper, not a generic phrase
+_PROPER_CLASSES = frozenset({"place", "org", "abbrev", "unit", "proper"})
 
 
 #: the term of a body elected for one (第六届, 九届): 九届|全国人大 names that body
@@ -355,6 +382,19 @@ _NUMERAL_STEM = frozenset("〇零一二三四五六七八九十百千万两几�
 
 
 def _head_kind(lex: OrgLexicon, word: str, suffix: str, tag: Optional[str]) -> Optional[str]:
+    """:func:`_head_kind_of`, memoized per word, suffix and tag (a word recurs often)."""
+    memo = lex.cache.get("head_kinds")
+    if memo is None or len(memo) > 200_000:
+        memo = lex.cache["head_kinds"] = {}
+    key = (word, suffix, tag)
+    try:
+        return memo[key]
+    except KeyError:
+        kind = memo[key] = _head_kind_of(lex, word, suffix, tag)
+        return kind
+
+
+def _head_kind_of(lex: OrgLexicon, word: str, suffix: str, tag: Optional[str]) -> Optional[str]:
     """How the head word (the token the suffix ends) may head a name.
 
     Returns "name" (a name by itself: 民政局 nt, 民健社 unknown to the
@@ -410,17 +450,20 @@ _END = attrgetter("end")
 class _PositionIndex:
     """Which token starts (or ends) at a character offset, by bisection.
 
-    Anchors are sparse, so looking up a few positions beats building a dict
-    over every token of the article.
+    Anchors are sparse, so bisecting the tokens themselves (on ``key``, their
+    start or end) for a few positions beats building a list or a dict over
+    every token of the article.
     """
-    __slots__ = ("positions",)
+    __slots__ = ("tokens", "key")
 
-    def __init__(self, positions: list):
-        self.positions = positions
+    def __init__(self, tokens: list, key):
+        self.tokens = tokens
+        self.key = key
 
     def get(self, pos: int) -> Optional[int]:
-        i = bisect_left(self.positions, pos)
-        return i if i < len(self.positions) and self.positions[i] == pos else None
+        tokens = self.tokens
+        i = bisect_left(tokens, pos, key=self.key)
+        return i if i < len(tokens) and self.key(tokens[i]) == pos else None
 
     def __contains__(self, pos: int) -> bool:
         return self.get(pos) is not None
@@ -432,30 +475,44 @@ class _PositionIndex:
         return i
 
 
-class _LazyTags:
-    """jieba tags of the tokens, looked up only for the tokens a rule looks at."""
-    __slots__ = ("tokens", "table", "memo")
+class _LazyTags(dict):
+    """jieba tags of the tokens by index, looked up only for the tokens a rule
+    looks at (a dict, so a repeated lookup costs no Python call)."""
+    __slots__ = ("tokens", "table", "classes")
 
     def __init__(self, lex: OrgLexicon, tokens: list):
+        super().__init__()
         self.tokens = tokens
         self.table = lex.tags
-        self.memo: dict = {}
+        #: the class (:func:`_classify`) of each token, by index, as looked up
+        self.classes = _LazyClasses(lex, tokens, self)
 
-    def __getitem__(self, i: int) -> Optional[str]:
-        memo = self.memo
-        if i not in memo:
-            tok = self.tokens[i]
-            memo[i] = self.table.get(tok.text) if tok.pos is None else tok.pos
-        return memo[i]
+    def __missing__(self, i: int) -> Optional[str]:
+        tok = self.tokens[i]
+        tag = self[i] = self.table.get(tok.text) if tok.pos is None else tok.pos
+        return tag
+
+
+class _LazyClasses(dict):
+    """:func:`_classify` of the tokens by index, computed on first lookup."""
+    __slots__ = ("lex", "tokens", "tags")
+
+    def __init__(self, lex: OrgLexicon, tokens: list, tags: _LazyTags):
+        super().__init__()
+        self.lex = lex
+        self.tokens = tokens
+        self.tags = tags
+
+    def __missing__(self, i: int) -> str:
+        cls = self[i] = _classify(self.lex, self.tokens[i], self.tags[i])
+        return cls
 
 
 def _candidates(lex: OrgLexicon, folded: str, tokens: list, gazetteer_hits: list) -> list[_Candidate]:
     """Every candidate name of the (width-folded) text, overlaps included."""
     n = len(folded)
-    starts = list(map(_START, tokens))
-    ends = list(map(_END, tokens))
-    start_index = _PositionIndex(starts)
-    end_index = _PositionIndex(ends)
+    start_index = _PositionIndex(tokens, _START)
+    end_index = _PositionIndex(tokens, _END)
     tags = _LazyTags(lex, tokens)
     found: list[_Candidate] = []
     pending: list[tuple] = []   # generic heads that may be sub-units of a name before them
@@ -473,20 +530,25 @@ def _candidates(lex: OrgLexicon, folded: str, tokens: list, gazetteer_hits: list
         # only places may prefix a known name (美国|财政部, 中国|足协)
         start = first
         while start > 0 and tokens[start - 1].end == tokens[start].start and \
-                _classify(lex, tokens[start - 1], tags[start - 1]) in ("place", "abbrev"):
+                tags.classes[start - 1] in ("place", "abbrev"):
             start -= 1
         start = _with_term(lex, tokens, start, name)
         found.append(_Candidate(tokens[start].start, hit_end, kind, gazetteer=True))
 
     # --- suffix-headed names: matched on the reversed text, so longest suffix per end ----
+    # (the lexicon's tables are read into locals: this loop runs for every anchor)
+    suffixes, gazetteer, longest_suffix = lex.suffixes, lex.gazetteer, lex.longest_suffix
+    max_suffix_len = lex.max_suffix_len
+    n_tokens = len(tokens)
     for m in lex.suffix_re.finditer(folded[::-1]):
-        end, begin = n - m.start(), n - m.end()
-        last = end_index.get(end)
-        if last is None:
-            continue
+        end = n - m.start()
+        last = bisect_left(tokens, end, key=_END)
+        if last == n_tokens or tokens[last].end != end:
+            continue   # the suffix ends inside a word (社会, 部分)
+        begin = n - m.end()
         suffix = folded[begin:end]
-        kind, mode = lex.suffixes[suffix]
-        first = bisect_right(starts, begin) - 1
+        kind, mode = suffixes[suffix]
+        first = bisect_right(tokens, begin, key=_START) - 1
         if first < 0 or first > last:
             continue
         word = tokens[last].text
@@ -495,19 +557,18 @@ def _candidates(lex: OrgLexicon, folded: str, tokens: list, gazetteer_hits: list
             continue
         if len(word) == 1 and end < n and (folded[end].isdigit() or folded[end] in _NUMERAL_STEM):
             continue   # 收盘|报|3000点: a one-character head before a number is a verb
-        widest = lex.longest_suffix(folded[max(0, end - lex.max_suffix_len):end])
-        if widest is not None and lex.suffixes[widest][1] == "block" and len(widest) > len(suffix) \
-                and word not in lex.gazetteer:
+        widest = longest_suffix(folded[max(0, end - max_suffix_len):end])
+        if widest is not None and len(widest) > len(suffix) and suffixes[widest][1] == "block" \
+                and word not in gazetteer:
             continue   # 新|格局, 全|部: a word that only ends like an org
         prefix_only = head == "name" or mode == "standalone"
         start_tok, proper, stopper = _walk_left(lex, tokens, tags, first, prefix_only=prefix_only)
         if mode == "standalone" and start_tok == first and first > 0 and \
                 word[0] in lex.admin_suffixes and lex.admin_suffixes[word[0]][1] and \
                 tokens[first - 1].end == tokens[first].start and \
-                _classify(lex, tokens[first - 1], tags[first - 1]) in ("proper", "place"):
+                tags.classes[first - 1] in ("proper", "place"):
             start_tok = first - 1   # 清丰|县委: the word before 县委 is the county's name
-        if head == "weak" and (start_tok == first or _classify(lex, tokens[start_tok],
-                                                               tags[start_tok]) not in _PREFIX_CLASSES):
+        if head == "weak" and (start_tok == first or tags.classes[start_tok] not in _PREFIX_CLASSES):
             pending.append((first, end, kind))
             continue
         if head == "bare" and mode != "standalone" and (start_tok == first or not proper):
@@ -539,7 +600,7 @@ def _candidates(lex: OrgLexicon, folded: str, tokens: list, gazetteer_hits: list
         for first, end, kind in pending:
             for j in range(first, max(first - MAX_SUBUNIT_WORDS, 0) - 1, -1):
                 if j < first and (tokens[j].end != tokens[j + 1].start or
-                                  _classify(lex, tokens[j], tags[j]) not in _SUBUNIT_CLASSES):
+                                  tags.classes[j] not in _SUBUNIT_CLASSES):
                     break
                 outer = name_ending_at.get(tokens[j].start)
                 if outer is not None and (j == 0 or tokens[j - 1].end == tokens[j].start):
@@ -561,7 +622,7 @@ def _candidates(lex: OrgLexicon, folded: str, tokens: list, gazetteer_hits: list
             start = m.start()
             i = start_index.get(start)
             while i is not None and i > 0 and tokens[i - 1].end == tokens[i].start and \
-                    _classify(lex, tokens[i - 1], tags[i - 1]) == "place":
+                    tags.classes[i - 1] == "place":
                 i -= 1
                 start = tokens[i].start
             found.append(_Candidate(start, m.end(), "media"))
@@ -569,6 +630,21 @@ def _candidates(lex: OrgLexicon, folded: str, tokens: list, gazetteer_hits: list
             suffix = lex.longest_suffix(inner)
             if suffix is not None and lex.suffixes[suffix][0] == "media" and len(inner) > len(suffix):
                 found.append(_Candidate(m.start(1), m.end(1), "media"))
+
+    # --- names in quotation marks after a founding cue: 成立了“临时非常委员会” ----------------
+    # the marks delimit the name, so its words need not be proper ones; without
+    # the cue a quoted phrase ending so is as often an honour (“先进党支部”)
+    for m in _QUOTED_RE.finditer(folded):
+        inner = m.group(1)
+        suffix = lex.longest_suffix(inner)
+        if suffix is None or len(inner) <= len(suffix) or lex.suffixes[suffix][1] == "block" \
+                or m.start(1) not in start_index or m.end(1) not in end_index:
+            continue
+        before = folded[max(0, m.start() - lex.max_quote_cue_len - 1):m.start()]
+        if before.endswith("了"):
+            before = before[:-1]
+        if before.endswith(lex.quote_cues):
+            found.append(_Candidate(m.start(1), m.end(1), lex.suffixes[suffix][0]))
 
     # --- anaphors spelled as one word (该局, 本院) ---------------------------------------
     for m in lex.anaphor_re.finditer(folded):
@@ -579,17 +655,77 @@ def _candidates(lex: OrgLexicon, folded: str, tokens: list, gazetteer_hits: list
     # --- items of a list the text calls organizations (X、Y、Z等社会组织) -------------------
     if "等" in folded and "、" in folded:
         found.extend(_listed_items(lex, folded, tokens, start_index, end_index, tags))
+    # --- countries that are sports teams (美国和俄罗斯队, e组的美国、俄罗斯) ------------------
+    if "组" in folded or "队" in folded:
+        found.extend(_country_teams(lex, folded, tokens, found))
     return found
 
 
-def _list_re(lex: OrgLexicon) -> re.Pattern:
-    pattern = lex.cache.get("list_re")
-    if pattern is None:
+#: a group of a tournament introducing its teams (e组的美国、俄罗斯, A组：巴西、挪威)
+_GROUP_RE = re.compile(r"(?<![A-Za-z])[A-Za-z]组(?:的|：|:)")
+#: words joining the items of a list of teams
+_TEAM_JOINERS = frozenset({"、", "和", "与", "及"})
+
+
+def _country_teams(lex: OrgLexicon, folded: str, tokens: list,
+                   found: list[_Candidate]) -> list[_Candidate]:
+    """Countries the text names as sports teams.
+
+    A country joined to a country's team (美国和|俄罗斯队: 美国队 and
+    俄罗斯队) is a team too, as is each country listed after a group of a
+    tournament (e组的|美国、俄罗斯、立陶宛).  Elsewhere a country is a place.
+    """
+    out = []
+    index = _PositionIndex(tokens, _START)
+
+    def country(i: int) -> bool:
+        return 0 <= i < len(tokens) and lex.places.get(tokens[i].text) == "country"
+
+    def joined_countries(i: int, step: int) -> list[int]:
+        """Token indices of countries listed from token ``i`` on, ``step`` apart (+-2)."""
+        items = []
+        while country(i):
+            items.append(i)
+            j = i + step // 2
+            if not (0 <= j < len(tokens)) or tokens[j].text not in _TEAM_JOINERS:
+                break
+            i += step
+        return items
+
+    for cand in found:
+        if folded[cand.end - 1] not in lex.team_head_ends:
+            continue   # cheap test first: no team head ends so
+        k = index.get(cand.start)
+        if k is None or cand.anaphor_tail or k < 2 or tokens[k - 1].text not in _TEAM_JOINERS:
+            continue
+        name = folded[cand.start:cand.end]
+        # the team's name is a country and a team head (俄罗斯|队, or one word 俄罗斯队)
+        if any(name.endswith(head) and lex.places.get(name[:-len(head)]) == "country"
+               for head in lex.team_heads):
+            out.extend(_Candidate(tokens[i].start, tokens[i].end, "other")
+                       for i in joined_countries(k - 2, -2))
+    for m in _GROUP_RE.finditer(folded):
+        k = index.get(m.end())
+        items = joined_countries(k, 2) if k is not None else []
+        if len(items) >= 2:
+            out.extend(_Candidate(tokens[i].start, tokens[i].end, "other") for i in items)
+    return out
+
+
+def _list_re(lex: OrgLexicon) -> tuple[re.Pattern, re.Pattern]:
+    """The pattern of a list of names before 等 + a class noun, and of 等 + a class noun.
+
+    The first backtracks over every 、 of a text; the second, a plain scan,
+    tells whether the first can match at all.
+    """
+    patterns = lex.cache.get("list_patterns")
+    if patterns is None:
         classes = "|".join(map(re.escape, sorted(lex.list_classes, key=len, reverse=True)))
         item = r"[\u4e00-\u9fffA-Za-z0-9·]{2,16}"
-        pattern = re.compile(rf"(?P<items>(?:{item}、){{1,30}}{item})等(?P<cls>{classes})")
-        lex.cache["list_re"] = pattern
-    return pattern
+        patterns = lex.cache["list_patterns"] = (
+            re.compile(rf"(?P<items>(?:{item}、){{1,30}}{item})等(?P<cls>{classes})"),
+            re.compile(rf"等(?:{classes})"))
+    return patterns
 
 
 def _listed_items(lex: OrgLexicon, folded: str, tokens: list, start_index, end_index,
@@ -597,8 +733,12 @@ def _listed_items(lex: OrgLexicon, folded: str, tokens: list, start_index, end_i
     """Names listed before 等 + a class noun of organizations: the list says what they are,
     even when a name has no suffix (壹加壹、同城爱心、民健社、群鹰救援等社会组织)."""
     out = []
-    for m in _list_re(lex).finditer(folded):
+    pattern, class_after_deng = _list_re(lex)
+    if class_after_deng.search(folded) is None:
+        return out
+    for m in pattern.finditer(folded):
         kind = lex.list_classes[m.group("cls")]
+        teams = m.group("cls") in lex.team_list_classes
         pos = m.start("items")
         items = []
         for k, item in enumerate(m.group("items").split("、")):
@@ -618,6 +758,12 @@ def _listed_items(lex: OrgLexicon, folded: str, tokens: list, start_index, end_i
             if end - start < 2 or start not in start_index or end not in end_index:
                 continue
             name = folded[start:end]
+            if teams:
+                # countries listed as teams: only they, and elsewhere in the
+                # article the same country is a place again (not ``listed``)
+                if lex.places.get(name) == "country":
+                    items.append(_Candidate(start, end, kind))
+                continue
             if name in lex.places or name in lex.boundary_words or name in lex.list_classes \
                     or name.isdigit() or _classify_word(lex, name, lex.tags.get(name)) == "place":
                 continue
@@ -627,6 +773,8 @@ def _listed_items(lex: OrgLexicon, folded: str, tokens: list, start_index, end_i
     return out
 
 
+#: a short phrase in quotation marks, no punctuation inside
+_QUOTED_RE = re.compile(r"[“\"]([^“”\"\s，。、；：！？,.;:!?《》（）()]{3,20})[”\"]")
 #: 《name》 optionally followed by what kind of publication it is
 _TITLE_MARK_RE = re.compile(r"《([^《》\s]{1,20})》(杂志|周刊|月刊|画报|日报|报)?")
 

@@ -15,10 +15,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping, Optional
 
+import ahocorasick
 import jieba
 
 from pipeline.config import DATA_DIR, load_config
-from pipeline.matching import build_automaton, leftmost_longest, trie_pattern
+from pipeline.matching import leftmost_longest, trie_pattern
 from pipeline.model import ORG_TYPES
 
 #: a suffix table line's third column
@@ -106,6 +107,22 @@ class OrgLexicon:
     final_function_chars: frozenset = frozenset()
     #: class noun -> type, for lists "X、Y等社会组织" whose items are names
     list_classes: Mapping[str, str] = field(default_factory=dict)
+    #: heads that make a country's name a sports team's (俄罗斯|队, 中国|女篮)
+    team_heads: frozenset = frozenset()
+    #: class nouns after which listed countries are teams (中国、丹麦等强队)
+    team_list_classes: frozenset = frozenset()
+    @property
+    def team_head_ends(self) -> frozenset:
+        """Last characters of the team heads (队 篮 足 排)."""
+        return _cached(self, "team_head_ends", lambda: frozenset(h[-1] for h in self.team_heads))
+
+    #: words right before a quoted name that show it names a body (成立, 部门)
+    quote_cues: tuple = ()
+
+    @property
+    def max_quote_cue_len(self) -> int:
+        """Length of the longest quote cue: how far before a quote to look."""
+        return max(map(len, self.quote_cues), default=0)
     #: compiled patterns and memos, built on first use (the lexicon itself never changes)
     cache: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -135,10 +152,32 @@ class OrgLexicon:
         Leftmost-longest and non-overlapping, exactly as
         ``gazetteer_re.finditer`` finds them, but every occurrence is found in
         one Aho-Corasick pass and the choice is made over those few.
+
+        The automaton looks a character up among the children of a node one
+        by one, and its root has hundreds (the first characters of the
+        names), so the pass runs over a copy of the text in which every
+        character no name contains is one placeholder, the root's first
+        child: half the characters of news text are found at once.  Offsets
+        and matches are those of ``folded``.
         """
-        automaton = _cached(self, "gazetteer_automaton", lambda: build_automaton(
-            list(self.gazetteer) + list(self.blocked)))
-        return leftmost_longest(folded, automaton)
+        automaton, table = _cached(self, "gazetteer_scan", self._gazetteer_scan)
+        return leftmost_longest(folded.translate(table), automaton)
+
+    def _gazetteer_scan(self):
+        names = list(self.gazetteer) + list(self.blocked)
+        alphabet = frozenset("".join(names))
+        # one character a table entry, so translate() keeps offsets (and
+        # leaves characters beyond the table, which no name has, alone)
+        table = "".join(ch if ch in alphabet else _PLACEHOLDER
+                        for ch in map(chr, range(0x10000)))
+        automaton = ahocorasick.Automaton()
+        # inserted first, so the placeholder is the root's first child; the
+        # table never yields its second character, so it never matches
+        automaton.add_word(_PLACEHOLDER + "\x02", (2, None))
+        for name in names:
+            automaton.add_word(name, (len(name), name))
+        automaton.make_automaton()
+        return automaton, table
 
     @property
     def anaphor_re(self) -> re.Pattern:
@@ -166,11 +205,26 @@ class OrgLexicon:
         return _max_len(self)
 
     def longest_suffix(self, text: str) -> Optional[str]:
-        """The longest org suffix (block entries included) ``text`` ends with."""
+        """The longest org suffix (block entries included) ``text`` ends with.
+
+        Memoized: the recognizer asks this of the same few thousand words
+        over and over.
+        """
+        memo = self.cache.get("suffix_memo")
+        if memo is None or len(memo) > 200_000:
+            memo = self.cache["suffix_memo"] = {}
+        try:
+            return memo[text]
+        except KeyError:
+            pass
+        found = None
+        suffixes = self.suffixes
         for n in range(min(len(text), _max_len(self)), 0, -1):
-            if text[-n:] in self.suffixes:
-                return text[-n:]
-        return None
+            if text[-n:] in suffixes:
+                found = text[-n:]
+                break
+        memo[text] = found
+        return found
 
     def is_place(self, text: str) -> bool:
         """Whether ``text`` is a place name: listed, tagged ns, or shaped like one."""
@@ -233,6 +287,8 @@ class OrgLexicon:
 
 
 _HAN_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
+#: what the gazetteer scan reads every character no gazetteer name has as
+_PLACEHOLDER = "\x01"
 _ADMIN_SPLIT_RE = re.compile(r"(?:省|市|县|区|镇|乡|州|旗|街道)")
 
 
@@ -363,6 +419,7 @@ def load_lexicon(folder: Optional[str] = None) -> OrgLexicon:
             raise OrgDataError(f"{base / 'anaphora.tsv'}: unknown kind {kind!r} "
                                "(expected determiner or head)")
     tags, user_words = _jieba_tags(load_config().path("segment", "user_dictionary"))
+    list_classes, team_list_classes = _list_classes(base / "list_classes.tsv")
     return OrgLexicon(
         tags=tags,
         user_words=user_words,
@@ -384,14 +441,24 @@ def load_lexicon(folder: Optional[str] = None) -> OrgLexicon:
         class_heads=_words(base / "class_heads.txt"),
         final_function_chars=frozenset(
             ch for word in _words(base / "final_function_chars.txt") for ch in word),
-        list_classes=_list_classes(base / "list_classes.tsv"),
+        list_classes=list_classes,
+        team_heads=_words(base / "team_heads.txt"),
+        team_list_classes=team_list_classes,
+        quote_cues=tuple(sorted(_words(base / "quote_cues.txt"))),
     )
 
 
-def _list_classes(path: Path) -> dict:
+def _list_classes(path: Path) -> tuple[dict, frozenset]:
+    """class noun -> type, and the class nouns whose items may be countries (teams)."""
     classes = {}
-    for noun, kind in _rows(path, min_cols=2, max_cols=2):
+    teams = set()
+    for row in _rows(path, min_cols=2, max_cols=3):
+        noun, kind = row[0], row[1]
         if kind not in ORG_TYPES:
             raise OrgDataError(f"{path}: {noun!r} has unknown type {kind!r}")
+        if len(row) > 2:
+            if row[2] != "teams":
+                raise OrgDataError(f"{path}: {noun!r}: third column must be 'teams', got {row[2]!r}")
+            teams.add(noun)
         classes[noun] = kind
-    return classes
+    return classes, frozenset(teams)

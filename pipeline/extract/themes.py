@@ -24,9 +24,11 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Iterable, Mapping, Optional, Sequence, Union
 
+import numpy as np
+
 from pipeline.config import DATA_DIR, load_config
 from pipeline.extract.keywords import span_overlap_test
-from pipeline.matching import build_automaton, leftmost_longest
+from pipeline.matching import PairMatcher
 from pipeline.model import Token
 from pipeline.text import fold_width
 
@@ -248,34 +250,53 @@ def load_taxonomy(path: PathLike | Sequence[PathLike] | None = None) -> Taxonomy
 
 # --------------------------------------------------------------------------- scoring
 
-#: id(taxonomy) -> (taxonomy, automaton over its words); the taxonomy is kept
+#: id(taxonomy) -> (taxonomy, matcher over its words); the taxonomy is kept
 #: so that its id cannot be reused by another object
-_AUTOMATA: dict[int, tuple] = {}
+_MATCHERS: dict[int, tuple] = {}
 
 
-def _automaton(taxonomy: Taxonomy):
-    """An Aho-Corasick automaton of the taxonomy's words (built once per taxonomy)."""
-    hit = _AUTOMATA.get(id(taxonomy))
+def _matcher(taxonomy: Taxonomy) -> PairMatcher:
+    """A matcher of the taxonomy's words (built once per taxonomy)."""
+    hit = _MATCHERS.get(id(taxonomy))
     if hit is not None and hit[0] is taxonomy:
         return hit[1]
-    automaton = build_automaton(taxonomy._index)
-    if len(_AUTOMATA) > 16:
-        _AUTOMATA.clear()
-    _AUTOMATA[id(taxonomy)] = (taxonomy, automaton)
-    return automaton
+    matcher = PairMatcher(taxonomy._index)  # every word has two characters or more
+    if len(_MATCHERS) > 16:
+        _MATCHERS.clear()
+    _MATCHERS[id(taxonomy)] = (taxonomy, matcher)
+    return matcher
 
 
-def _matches(folded: str, taxonomy: Taxonomy, token_starts: Optional[set]) -> list[tuple[int, int, str]]:
+def _fold_lower(text: str) -> str:
+    """``fold_width(text).lower()``, with the fold done on code points by numpy.
+
+    ``str.translate`` looks every character up in a dict, which made it the
+    largest single cost of scoring; the fold is one fixed shift of a code
+    point range (and the ideographic space), so it vectorizes exactly.
+    """
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).copy()
+    codes[(codes - np.uint32(0xFF01)) < np.uint32(0xFF5F - 0xFF01)] -= np.uint32(0xFEE0)
+    codes[codes == np.uint32(0x3000)] = 0x20
+    return codes.tobytes().decode("utf-32-le", "surrogatepass").lower()
+
+
+def _matches(folded: str, taxonomy: Taxonomy, tokens: Sequence[Token]) -> list[tuple[int, int, str]]:
     """Leftmost-longest, non-overlapping occurrences of the taxonomy's words."""
     if not taxonomy._index:
         return []
+    strict = taxonomy._strict
+    token_starts = None
 
     def accept(start: int, end: int, word: str) -> bool:
         # a short word may not straddle a token boundary: 国家 in 中国/家庭 is no match
-        return not (word in taxonomy._strict and token_starts is not None
-                    and not token_starts.isdisjoint(range(start + 1, end)))
+        nonlocal token_starts
+        if word not in strict or not tokens:
+            return True
+        if token_starts is None:  # only articles with a short word pay for the set
+            token_starts = set(map(_START, tokens))
+        return token_starts.isdisjoint(range(start + 1, end))
 
-    return leftmost_longest(folded, _automaton(taxonomy), accept=accept)
+    return _matcher(taxonomy).leftmost_longest(folded, accept=accept)
 
 
 def score_themes(text: str, tokens: Sequence[Token], *, taxonomy: Taxonomy,
@@ -311,13 +332,12 @@ def score_themes(text: str, tokens: Sequence[Token], *, taxonomy: Taxonomy,
     min_score = taxonomy.min_score if min_score is None else min_score
     relative_min = taxonomy.relative_min if relative_min is None else relative_min
     max_themes = taxonomy.max_themes if max_themes is None else max_themes
-    folded = fold_width(text).lower()  # same length as text: token offsets still apply
-    token_starts = set(map(_START, tokens)) if tokens else None
+    folded = _fold_lower(text)  # same length as text: token offsets still apply
 
     excluded = [(int(a), int(b)) for a, b in exclude_spans]
     overlaps = span_overlap_test(excluded) if excluded else None
     counts: dict[str, int] = defaultdict(int)
-    for start, end, word in _matches(folded, taxonomy, token_starts):
+    for start, end, word in _matches(folded, taxonomy, tokens):
         if overlaps is None or not overlaps(start, end):
             counts[word] += 1
 

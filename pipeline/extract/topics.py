@@ -80,7 +80,7 @@ def default_n_topics(n_articles: int) -> int:
 def fit_topics(term_lists: Sequence[Sequence[str]], *, min_articles: int = 50,
                n_topics: Optional[int] = None, random_state: int = 0, top_terms: int = 10,
                min_df: int = 2, max_df: float = 0.5, max_features: int = 20_000,
-               max_fit_articles: int = 20_000, min_weight: float = 0.1,
+               max_fit_articles: int = 2_000, min_weight: float = 0.1,
                chunk_size: int = 5_000) -> Optional[TopicResult]:
     """Fit NMF topics over the TF-IDF of per-article term lists.
 
@@ -99,7 +99,7 @@ def fit_topics(term_lists: Sequence[Sequence[str]], *, min_articles: int = 50,
         Vocabulary of the TF-IDF (scikit-learn's meaning): a term must occur
         in ``min_df`` articles and at most a ``max_df`` fraction of them, so
         one article's names and the corpus's filler words do not make topics.
-    max_fit_articles : int, default 20000
+    max_fit_articles : int, default 2000
         Larger corpora are fitted on a deterministic sample of this size and
         all articles are then transformed chunk by chunk, which bounds memory.
     min_weight : float, default 0.1

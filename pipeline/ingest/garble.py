@@ -22,9 +22,12 @@ not for particular characters:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from itertools import chain, repeat
 from typing import Iterable, Optional
 
 from pipeline.config import load_config
+from pipeline.ingest.decode import plausibility
 
 _MISALIGNED_OPEN = re.compile(r"\?(?=[\uff01-\uff5e\u3000-\u303f])")
 _REPLACEMENT_RUN = re.compile(r"[\ufffd\ue000-\uf8ff]+")
@@ -36,8 +39,10 @@ _GBK_CANDIDATE = re.compile(r"[\u00a0-\u00ff\u0391-\u03c9\u0401-\u0451\u2010-\u2
 _LATIN_CANDIDATE = re.compile(r"[\u00a0-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e"
                               r"\u0192\u02c6\u02dc\u2013-\u2022\u2026\u2030\u2039\u203a"
                               r"\u20ac\u2122]{2,}")
-_UTF8_MULTIBYTE = re.compile(rb"(?:[\xe0-\xef][\x80-\xbf]{2}|[\xc2-\xdf][\x80-\xbf]"
-                             rb"|[\xf0-\xf4][\x80-\xbf]{3})+")
+#: one UTF-8 multi-byte sequence (by its shape only), and one that can be CJK
+_UTF8_SEQUENCE = rb"(?:[\xe0-\xef][\x80-\xbf]{2}|[\xc2-\xdf][\x80-\xbf]|[\xf0-\xf4][\x80-\xbf]{3})"
+_UTF8_CJK = rb"[\xe3-\xe9][\x80-\xbf]{2}"
+_UTF8_MULTIBYTE = re.compile(_UTF8_SEQUENCE + b"+")
 
 
 def garbled_spans(text: str, *, max_run: Optional[int] = None) -> list[tuple[int, int]]:
@@ -96,7 +101,6 @@ def _looks_shifted(run: str) -> bool:
     shifted = raw[1:].decode("gb18030", errors="ignore")
     if not shifted:
         return True
-    from pipeline.ingest.decode import plausibility
     return plausibility(shifted) >= 0.6
 
 
@@ -108,21 +112,24 @@ def _shifted_extent(text: str, start: int, *, limit: int) -> int:
 
 
 def _reencoded_runs(text: str, candidate: re.Pattern, encoding: str, *, min_cjk: int):
+    telltale = _utf8_cjk_telltale(min_cjk) if min_cjk else None
+    # Clean text ends here: its bytes hold UTF-8 look-alikes by the thousand,
+    # but never min_cjk CJK characters in one stretch.  The text's bytes hold
+    # every run's bytes (the codecs are stateless; a character that does not
+    # encode stops its run below anyway), so one search over them rules out all.
+    if telltale is not None and not telltale.search(text.encode(encoding, errors="replace")):
+        return
     for m in candidate.finditer(text):
         chunk = m.group(0)
         try:
             raw = chunk.encode(encoding)
         except UnicodeEncodeError:
             continue
-        # Map each byte back to the character it came from.
-        owner = []
-        for i, c in enumerate(chunk):
-            owner.extend([i] * len(c.encode(encoding)))
+        if telltale is not None and not telltale.search(raw):
+            continue
+        owner = None  # built only for a sequence that passes the cheaper tests
         for b in _UTF8_MULTIBYTE.finditer(raw):
-            # Sequences must start and end on character boundaries of the run.
             s, e = b.start(), b.end()
-            if (s > 0 and owner[s - 1] == owner[s]) or (e < len(raw) and owner[e - 1] == owner[e]):
-                continue
             decoded = raw[s:e].decode("utf-8", errors="ignore")
             if len(decoded) < 2:
                 continue
@@ -130,7 +137,28 @@ def _reencoded_runs(text: str, candidate: re.Pattern, encoding: str, *, min_cjk:
                 continue
             if not min_cjk and not any(ord(c) > 0x2ff for c in decoded) and len(decoded) < 3:
                 continue
+            if owner is None:
+                owner = _byte_owners(chunk, encoding)
+            # Sequences must start and end on character boundaries of the run.
+            if (s > 0 and owner[s - 1] == owner[s]) or (e < len(raw) and owner[e - 1] == owner[e]):
+                continue
             yield (m.start() + owner[s], m.start() + owner[e - 1] + 1)
+
+
+def _byte_owners(chunk: str, encoding: str) -> list[int]:
+    """For each byte of ``chunk.encode(encoding)``, the index of the character it encodes."""
+    sizes = map(len, map(str.encode, chunk, repeat(encoding)))
+    return list(chain.from_iterable(map(repeat, range(len(chunk)), sizes)))
+
+
+@lru_cache(maxsize=4)
+def _utf8_cjk_telltale(min_cjk: int) -> re.Pattern:
+    """Bytes that must occur for a UTF-8 sequence to decode to ``min_cjk`` CJK characters.
+
+    Each such character (U+3400-U+9FFF) is a three-byte sequence led by
+    E3-E9, and they all lie in one unbroken run of UTF-8 sequences.
+    """
+    return re.compile(_UTF8_CJK + (b"(?:" + _UTF8_SEQUENCE + b"*?" + _UTF8_CJK + b")") * (min_cjk - 1))
 
 
 def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:

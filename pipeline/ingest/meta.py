@@ -10,6 +10,7 @@ import datetime as _dt
 import re
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
 
@@ -63,6 +64,7 @@ def parse_date(value: Any) -> Optional[str]:
     return None
 
 
+@lru_cache(maxsize=1024)  # asked once per record, and all records of a file share the path
 def date_from_filename(relative_path: str) -> Optional[str]:
     """A date written in the file name, else in a folder name of ``relative_path``.
 

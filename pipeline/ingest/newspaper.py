@@ -96,7 +96,8 @@ def _with_credits(items: Sequence[_Item], articles: list) -> list:
 
 def display_width(text: str) -> float:
     """Printed width: 1 per hanzi or full-width form, ½ per ASCII character."""
-    return sum(0.5 if ord(c) < 0x80 else 1.0 for c in text)
+    narrow = len(text.encode("ascii", errors="ignore"))  # the ASCII characters, counted in C
+    return (len(text) - narrow) + 0.5 * narrow
 
 
 def join_lines(left: str, right: str) -> str:

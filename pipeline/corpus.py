@@ -1,0 +1,212 @@
+"""The tables stage: per-article results streamed into tables, then the corpus steps.
+
+:class:`CorpusTables` takes documents and article analyses one at a time, in
+input order, and writes the tables that need nothing but the article
+(``documents``, ``articles``, ``figures``, ``article_themes``, and the
+editors' review sheets) chunk by chunk as they come.  What needs the whole
+corpus waits for :meth:`CorpusTables.finish`: alias resolution across
+articles (``organizations``, ``mentions``), keywords, topics and theme
+shares.  Those keep only small per-article records in memory (mentions,
+themes, dates); the keyword terms go to a :class:`~pipeline.spill.SpillList`
+on disk, read back chunk by chunk.  So the memory of a run does not grow with
+the length of its articles, and a chunk of rows is all a table holds at once.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+from pipeline import tables as T
+from pipeline.config import Config
+from pipeline.extract.keywords import corpus_keywords
+from pipeline.extract.orgs import resolve_organizations
+from pipeline.extract.themes import theme_shares, themes_by_month
+from pipeline.extract.topics import fit_topics
+from pipeline.model import ArticleAnalysis, Document
+from pipeline.review import ReviewTally, ReviewWriter
+from pipeline.spill import SpillList
+
+#: articles whose rows are written together (a Parquet row group, a CSV append)
+CHUNK_ARTICLES = 512
+
+#: tables written while articles stream in; the others at the end
+STREAMED = ("documents", "articles", "figures", "article_themes")
+
+
+class CorpusTables:
+    """Builds every table of a run into ``tables_dir`` from streamed results.
+
+    Parameters
+    ----------
+    tables_dir : Path
+        Gets ``<table>.csv`` and ``<table>.parquet`` for every table of
+        :data:`pipeline.tables.COLUMNS`.
+    config : Config
+        ``[orgs]``, ``[report]`` and ``[themes]`` settings of the corpus steps.
+    reviews : pipeline.review.ReviewSet, optional
+        Editors' verdicts, applied to figure rows as they are written.
+    review_dir : Path, optional
+        Where the review sheets and page go; none are written when None.
+
+    Use as a context manager: :meth:`add_document` for each document read,
+    :meth:`add` for each article's analysis (input order), then
+    :meth:`finish`, which returns the run's notes.
+    """
+
+    def __init__(self, tables_dir: Path, *, config: Config, reviews=None,
+                 review_dir: Optional[Path] = None):
+        self.tables_dir = Path(tables_dir)
+        self.config = config
+        self.tables_dir.mkdir(parents=True, exist_ok=True)
+        self._work = Path(tempfile.mkdtemp(prefix=".corpus-", dir=self.tables_dir))
+        self._writers = {name: T.TableWriter(self.tables_dir, name) for name in STREAMED}
+        self._pending: dict[str, list] = {name: [] for name in STREAMED}
+        self._pending_articles: list = []   # (article_id, title, text, figure rows) for reviews
+        self.tally = ReviewTally(reviews)
+        self._review = ReviewWriter(review_dir) if review_dir is not None else None
+        self._terms = SpillList(self._work / "terms.pickle")
+        self._article_ids: list[str] = []
+        self._dates: dict[str, Optional[str]] = {}
+        self._mentions: dict[str, list] = {}
+        self._theme_rows: list[dict] = []
+        self._figure_ids: dict[str, int] = {}
+        self.n_articles = 0
+        self.n_characters = 0
+        self.n_documents = 0
+
+    # ------------------------------------------------------------------ streaming
+
+    def add_document(self, document: Document) -> None:
+        """Write ``document``'s row (its articles come through :meth:`add`)."""
+        self.n_documents += 1
+        pending = self._pending["documents"]
+        pending.extend(T.document_rows([document]))
+        if len(pending) >= CHUNK_ARTICLES:  # many documents without articles (empty files)
+            self._writers["documents"].write(pending)
+            self._pending["documents"] = []
+
+    def add(self, analysis: ArticleAnalysis) -> None:
+        """Take one article's analysis (``analysis.article`` set), in input order."""
+        a = analysis.article
+        self.n_articles += 1
+        self.n_characters += len(a.text)
+        self._article_ids.append(a.article_id)
+        self._dates[a.article_id] = analysis.base_date
+        self._terms.append(list(analysis.terms))
+        if analysis.mentions:
+            self._mentions[a.article_id] = analysis.mentions
+        themes = [dict(r, article_id=a.article_id) for r in analysis.themes]
+        self._theme_rows.extend({k: r.get(k) for k in ("article_id", "theme", "parent", "score")}
+                                for r in themes)
+        self._pending["article_themes"].extend(
+            dict(r, evidence="|".join(r.get("evidence", []))) for r in themes)
+        self._pending["articles"].extend(T.article_rows([analysis]))
+        figures = self._unique_ids(T.figure_rows(analysis))
+        self._pending["figures"].extend(figures)
+        self._pending_articles.append((a.article_id, a.title, a.text, figures))
+        if len(self._pending_articles) >= CHUNK_ARTICLES:
+            self._flush()
+
+    def _unique_ids(self, rows: list[dict]) -> list[dict]:
+        # The id hashes only the text around a figure, so a reprinted passage
+        # repeats it: later occurrences get -2, -3 ... in input order
+        # (pipeline.tables.disambiguate_figure_ids, kept across chunks).
+        seen = self._figure_ids
+        for row in rows:
+            n = seen.get(row["figure_id"], 0) + 1
+            seen[row["figure_id"]] = n
+            if n > 1:
+                row["figure_id"] = f"{row['figure_id']}-{n}"
+        return rows
+
+    def _flush(self) -> None:
+        self.tally.apply(self._pending["figures"])
+        for name in STREAMED:
+            self._writers[name].write(self._pending[name])
+            self._pending[name] = []
+        if self._review is not None:
+            for article_id, title, text, rows in self._pending_articles:
+                self._review.add(article_id, title, text, rows)
+        self._pending_articles = []
+
+    # ------------------------------------------------------------------ corpus steps
+
+    def finish(self) -> list[str]:
+        """Write the remaining rows and the corpus-level tables; return the run's notes."""
+        self._flush()
+        for writer in self._writers.values():
+            writer.close()
+        self._writers = {}
+        notes: list[str] = []
+        config = self.config
+
+        orgs_dir = config.path("orgs", "data_dir")
+        organizations, resolved = resolve_organizations(
+            self._mentions, data_dir=str(orgs_dir) if orgs_dir else None)
+        self._mentions = {}
+        self._write("organizations", [dict(o, aliases="|".join(o["aliases"]))
+                                      for o in organizations])
+        with T.TableWriter(self.tables_dir, "mentions") as writer:
+            rows: list[dict] = []
+            for article_id, mentions in resolved.items():
+                rows.extend(T.mention_rows(article_id, mentions))
+                if len(rows) >= 20 * CHUNK_ARTICLES:
+                    writer.write(rows)
+                    rows = []
+            writer.write(rows)
+
+        keywords = corpus_keywords(self._terms,
+                                   top_n=int(config.get("report", "top_keywords", 30)))
+        self._write("keywords", keywords)
+
+        min_articles = int(config.get("themes", "topic_min_articles", 50))
+        topics = fit_topics(self._terms, min_articles=min_articles,
+                            n_topics=int(config.get("themes", "n_topics", 0) or 0) or None,
+                            top_terms=int(config.get("themes", "topic_terms", 10)),
+                            max_fit_articles=int(config.get("themes", "topic_fit_articles",
+                                                            2000)))
+        if topics is None:
+            if self.n_articles < max(min_articles, 2):
+                notes.append(f"主题模型（NMF）需要至少 {max(min_articles, 2)} 篇文章，"
+                             "本期文章较少，已跳过。")
+            else:
+                notes.append("主题模型（NMF）：文章之间共享的词语太少，无法建模，已跳过。")
+            self._write("topics", [])
+            self._write("article_topics", [])
+        else:
+            ids = self._article_ids
+            self._write("topics", topics.topic_rows())
+            self._write("article_topics", [dict(r, article_id=ids[r["article_index"]])
+                                           for r in topics.article_topic_rows()])
+
+        self._write("themes", theme_shares(self._theme_rows, self.n_articles))
+        self._write("themes_by_month", themes_by_month(self._theme_rows, self._dates))
+        if self._review is not None:
+            self._review.close(self.tally.summary())
+            self._review = None
+        self.close()
+        return notes
+
+    def _write(self, name: str, rows: list[dict]) -> None:
+        with T.TableWriter(self.tables_dir, name) as writer:
+            writer.write(rows)
+
+    def close(self) -> None:
+        """Remove the working files; an unfinished review sheet is discarded."""
+        if self._review is not None:
+            # not finished: the run failed, and its half-written sheets go with it
+            self._review.__exit__(RuntimeError, None, None)
+            self._review = None
+        self._terms.close()
+        shutil.rmtree(self._work, ignore_errors=True)
+
+    def __enter__(self) -> "CorpusTables":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close()
+
+
+__all__ = ["CorpusTables", "CHUNK_ARTICLES"]
