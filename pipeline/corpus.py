@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Optional
 
@@ -24,6 +25,7 @@ from pipeline.extract.keywords import corpus_keywords
 from pipeline.extract.orgs import resolve_organizations
 from pipeline.extract.themes import theme_shares, themes_by_month
 from pipeline.extract.topics import fit_topics
+from pipeline.forked import InChild
 from pipeline.model import ArticleAnalysis, Document
 from pipeline.review import ReviewTally, ReviewWriter
 from pipeline.spill import SpillList
@@ -133,34 +135,56 @@ class CorpusTables:
 
     # ------------------------------------------------------------------ corpus steps
 
-    def finish(self) -> list[str]:
-        """Write the remaining rows and the corpus-level tables; return the run's notes."""
+    def finish(self, *, parallel: bool = False) -> list[str]:
+        """Write the remaining rows and the corpus-level tables; return the run's notes.
+
+        With ``parallel`` the topic model, which nothing else waits for, is
+        fitted in a forked process (:class:`pipeline.forked.InChild`) while
+        this one resolves organizations, scores keywords and themes and
+        finishes the review sheets.
+        """
         self._flush()
         for writer in self._writers.values():
             writer.close()
         self._writers = {}
-        notes: list[str] = []
         config = self.config
+        topics_step = InChild(self._topics, True, what="the topic model") if parallel else None
+        with topics_step or nullcontext():
+            orgs_dir = config.path("orgs", "data_dir")
+            organizations, resolved = resolve_organizations(
+                self._mentions, data_dir=str(orgs_dir) if orgs_dir else None)
+            self._mentions = {}
+            self._write("organizations", [dict(o, aliases="|".join(o["aliases"]))
+                                          for o in organizations])
+            with T.TableWriter(self.tables_dir, "mentions") as writer:
+                rows: list[dict] = []
+                for article_id, mentions in resolved.items():
+                    rows.extend(T.mention_rows(article_id, mentions))
+                    if len(rows) >= 20 * CHUNK_ARTICLES:
+                        writer.write(rows)
+                        rows = []
+                writer.write(rows)
 
-        orgs_dir = config.path("orgs", "data_dir")
-        organizations, resolved = resolve_organizations(
-            self._mentions, data_dir=str(orgs_dir) if orgs_dir else None)
-        self._mentions = {}
-        self._write("organizations", [dict(o, aliases="|".join(o["aliases"]))
-                                      for o in organizations])
-        with T.TableWriter(self.tables_dir, "mentions") as writer:
-            rows: list[dict] = []
-            for article_id, mentions in resolved.items():
-                rows.extend(T.mention_rows(article_id, mentions))
-                if len(rows) >= 20 * CHUNK_ARTICLES:
-                    writer.write(rows)
-                    rows = []
-            writer.write(rows)
+            keywords = corpus_keywords(self._terms,
+                                       top_n=int(config.get("report", "top_keywords", 30)))
+            self._write("keywords", keywords)
+            self._write("themes", theme_shares(self._theme_rows, self.n_articles))
+            self._write("themes_by_month", themes_by_month(self._theme_rows, self._dates))
+            if self._review is not None:
+                self._review.close(self.tally.summary())
+                self._review = None
+            notes = self._topics(False) if topics_step is None else []
+        if topics_step is not None:
+            notes = topics_step.result
+        self.close()
+        return notes
 
-        keywords = corpus_keywords(self._terms,
-                                   top_n=int(config.get("report", "top_keywords", 30)))
-        self._write("keywords", keywords)
-
+    def _topics(self, in_child: bool) -> list[str]:
+        """Fit the topics, write ``topics`` and ``article_topics``; return notes."""
+        if in_child:
+            self._terms.reopen()  # its own file position, not the parent's
+        config = self.config
+        notes = []
         min_articles = int(config.get("themes", "topic_min_articles", 50))
         topics = fit_topics(self._terms, min_articles=min_articles,
                             n_topics=int(config.get("themes", "n_topics", 0) or 0) or None,
@@ -180,13 +204,6 @@ class CorpusTables:
             self._write("topics", topics.topic_rows())
             self._write("article_topics", [dict(r, article_id=ids[r["article_index"]])
                                            for r in topics.article_topic_rows()])
-
-        self._write("themes", theme_shares(self._theme_rows, self.n_articles))
-        self._write("themes_by_month", themes_by_month(self._theme_rows, self._dates))
-        if self._review is not None:
-            self._review.close(self.tally.summary())
-            self._review = None
-        self.close()
         return notes
 
     def _write(self, name: str, rows: list[dict]) -> None:

@@ -36,6 +36,7 @@ import math
 import os
 import re
 import shutil
+import sys
 import tempfile
 import warnings
 import zipfile
@@ -43,11 +44,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
+import numpy as np
 import pandas as pd
 
 from pipeline.atomic import fsync_dir
 from pipeline.tables import writable
-from pipeline.text import escape_formula, fold_width, needs_formula_guard, unescape_formula
+from pipeline.text import (FORMULA_TRIGGERS, escape_formula, fold_width, needs_formula_guard,
+                           unescape_formula)
 
 #: the verdicts an editor can give
 REVIEW_STATUSES = ("ok", "wrong", "fix")
@@ -1188,7 +1191,7 @@ class _SheetRows:
         out: list[str] = []
         add = out.append
         string_cell, run, escape = self._string_cell, self._run, self._escape
-        mark_props = self._mark_props
+        mark_props, error_codes = self._mark_props, self._error_codes
         for r_i, r in enumerate(rows, start=first):
             n = str(r_i)
             add(f'<row r="{n}">')
@@ -1214,10 +1217,13 @@ class _SheetRows:
                     number = "" if math.isnan(v) or math.isinf(v) else "%.16g" % v
                     add(f'<c r="{letter}{n}" t="n"><v>{number}</v></c>')
                     continue
-                text = writable_text(str(v))[:EXCEL_CELL_LIMIT]
-                if needs_formula_guard(text):
+                text = str(v)
+                if not text.isprintable():  # writable_text(), inline: a row has many cells
+                    text = writable_text(text)
+                text = text[:EXCEL_CELL_LIMIT]
+                if text.startswith(FORMULA_TRIGGERS):  # needs_formula_guard()
                     add(string_cell(letter + n, text, self._named_style("quoted"), quoted=True))
-                elif text and text not in self._error_codes and not (
+                elif text and text not in error_codes and not (
                         text[0].isspace() or text[-1].isspace()):
                     # the common case of string_cell(), inline
                     add(f'<c r="{letter}{n}" t="inlineStr"><is><t>{escape(text)}</t></is></c>')
@@ -1299,7 +1305,9 @@ class _PageStream:
         self._kind_labels = labels().get("kinds", {})
         self._status_labels = labels().get("review_statuses", {})
         self._dir = Path(tempfile.mkdtemp(prefix=".review-pages-", dir=out_dir))
-        self._chars: set[str] = set()
+        # which code points the pages show: a bitmap, so collecting them costs
+        # a few nanoseconds per character rather than a set insertion each
+        self._shown = np.zeros(sys.maxunicode + 1, dtype=bool)
         self._fh = None
         self._kinds: dict = {}
         self._articles: dict = {}
@@ -1350,7 +1358,11 @@ class _PageStream:
         context = self._template.new_context({"figures": figures})
         self._fh.write("".join(self._template.blocks["rows"](context)))
         # the characters the rows show (the markup's are the page's too)
-        self._chars.update("".join(v for f in figures for v in f.values() if v))
+        self._show("".join(v for f in figures for v in f.values() if v))
+
+    def _show(self, text: str) -> None:
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+        self._shown[codes] = True
 
     def _start_page(self) -> None:
         self._finish_page()
@@ -1382,8 +1394,8 @@ class _PageStream:
             # the page around its rows, rendered once without the font to
             # learn its characters, as the briefing is
             for part in self._frame(number, counts, summary, font_face=""):
-                self._chars.update(part)
-        font_face = font_face_css("".join(sorted(self._chars)))
+                self._show(part)
+        font_face = font_face_css("".join(map(chr, np.flatnonzero(self._shown))))
         for number in range(1, self.n_pages + 1):
             head, tail = self._frame(number, counts, summary, font_face=font_face)
             yield page_file(number), self._writer(number, head, tail)

@@ -208,7 +208,8 @@ def build_tables(documents: Sequence[Document], analyses: Sequence[ArticleAnalys
                 corpus.add_document(d)
             for an in analyses:
                 corpus.add(an)
-            notes = corpus.finish()
+            # a second core fits the topics while this one finishes the other tables
+        notes = corpus.finish(parallel=workers > 1 and available_cores() > 1)
         tables = T.TableSet(Path(tmp))
         return {name: tables[name] for name in tables}, notes
 
@@ -377,7 +378,8 @@ def _run_into(staging: Path, inputs: Sequence[str], *, out: Path, base_date, wor
                 bar.close()
         phases = {"read_analyze_write": time.monotonic() - clock}
         clock = time.monotonic()
-        notes = corpus.finish()
+        # a second core fits the topics while this one finishes the other tables
+        notes = corpus.finish(parallel=workers > 1 and available_cores() > 1)
         phases["corpus_steps"] = time.monotonic() - clock
     clock = time.monotonic()
     result = RunResult(tables=T.TableSet(tables_dir), problems=problems, notes=notes,

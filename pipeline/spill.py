@@ -80,6 +80,15 @@ class SpillList(Sequence):
         for index in range(len(self._spans) + 1):
             yield from list(self._chunk(index))
 
+    def reopen(self) -> None:
+        """Read through a file handle of this object's own.
+
+        A forked process shares the parent's handle, and with it the file
+        position: it calls this before reading, so neither moves the other's.
+        """
+        self._fh = open(self.path, "rb")
+        self._loaded = (-1, [])
+
     def close(self) -> None:
         """Close and remove the file; the list is empty afterwards."""
         if not self._fh.closed:

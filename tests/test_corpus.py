@@ -25,21 +25,24 @@ def analysed():
     return config, documents, analyses
 
 
-def _build(folder, config, documents, analyses):
+def _build(folder, config, documents, analyses, *, parallel=False):
     with CorpusTables(folder, config=config) as corpus:
         for d in documents:
             corpus.add_document(d)
         for an in analyses:
             corpus.add(an)
-        notes = corpus.finish()
+        notes = corpus.finish(parallel=parallel)
     return TableSet(folder), notes
 
 
 def test_the_tables_do_not_depend_on_how_the_stream_is_chunked(tmp_path, monkeypatch, analysed):
+    # ... nor on whether the topics are fitted in a second process
     config, documents, analyses = analysed
-    whole, _ = _build(tmp_path / "whole", config, documents, analyses)
+    whole, notes = _build(tmp_path / "whole", config, documents, analyses)
     monkeypatch.setattr(corpus_module, "CHUNK_ARTICLES", 3)
-    chunked, _ = _build(tmp_path / "chunked", config, documents, analyses)
+    chunked, parallel_notes = _build(tmp_path / "chunked", config, documents, analyses,
+                                     parallel=True)
+    assert notes == parallel_notes and len(whole["topics"]) > 0
     for name in COLUMNS:
         pd.testing.assert_frame_equal(whole[name], chunked[name], obj=name)
         assert ((tmp_path / "whole" / f"{name}.csv").read_bytes()
