@@ -559,6 +559,7 @@ _ROWS_SLOT = "<!-- figure rows -->"
 #: sheet rows serialized per batch, and page rows rendered per batch
 _BATCH = 1000
 _PAGE_BATCH = 100
+_RECORDS_SLICE = 10000
 
 
 def write_review_outputs(tables: dict, out_dir: Path, *, summary: Optional[dict] = None) -> None:
@@ -620,7 +621,7 @@ class ReviewWriter:
     --------
     >>> with ReviewWriter(out / "review") as writer:             # doctest: +SKIP
     ...     for analysis in analyses:
-    ...         rows = figure_rows(analysis)
+    ...         a, rows = analysis.article, figure_rows(analysis)
     ...         tally.apply(rows)
     ...         writer.add(a.article_id, a.title, a.text, rows)
     ...     writer.close(tally.summary())
@@ -714,6 +715,9 @@ class ReviewWriter:
 
     def _discard(self) -> None:
         self._closed = True
+        xlsx = getattr(self, "_xlsx", None)
+        if xlsx is not None:
+            xlsx.abandon()
         for staged in self._files:
             staged.discard()
         pages = getattr(self, "_pages", None)
@@ -766,10 +770,12 @@ def _iter_sheet_rows(tables: dict) -> Iterable[dict]:
     articles = tables["articles"]
     text_by_article = dict(zip(articles["article_id"], articles["text"]))
     title_by_article = dict(zip(articles["article_id"], articles["title"]))
-    for f in _records(figures):
-        aid = f["article_id"]
-        yield _sheet_row(f, _value(title_by_article.get(aid)) or "（无标题）",
-                         _value(text_by_article.get(aid)))
+    for start in range(0, len(figures), _RECORDS_SLICE):
+        # a slice at a time: the records of a whole large table would not be small
+        for f in _records(figures.iloc[start:start + _RECORDS_SLICE]):
+            aid = f["article_id"]
+            yield _sheet_row(f, _value(title_by_article.get(aid)) or "（无标题）",
+                             _value(text_by_article.get(aid)))
 
 
 def _sheet_row(f: dict, title: str, text: Optional[str]) -> dict:
@@ -1059,6 +1065,16 @@ class _XlsxStream:
         _, _, tail = self._split_sheet(part)
         self._sheet.write(b"</sheetData>" + tail)
         self._sheet.close()
+
+    def abandon(self) -> None:
+        """Stop writing: the file is being thrown away."""
+        try:
+            self._sheet.close()
+            self._zip.close()
+        except (OSError, ValueError, RuntimeError):
+            # the error that stopped the writer may have left the zip unusable;
+            # its file is deleted next, so only silence at garbage collection matters
+            self._zip.fp = None
 
 
 class _PartsCapture:
@@ -1428,8 +1444,9 @@ class _PageStream:
             # stale reviews and file errors are listed on the first page
             stale=stale if number == 1 else [], errors=errors if number == 1 else [],
             n_stale=len(stale), n_errors=len(errors),
-            page=number, pages=[{"number": i, "href": page_file(i)}
-                                for i in range(1, self.n_pages + 1)],
+            page=number, n_pages=self.n_pages,
+            nav=[{"number": i, "href": page_file(i)} if i else None
+                 for i in _nav_numbers(number, self.n_pages)],
             embedded_font=EMBEDDED_FONT_FAMILY, font_face=font_face)
         if html.count(_ROWS_SLOT) != 1:
             raise RuntimeError("review.html.j2 must place {{ rows_slot }} once")
@@ -1441,6 +1458,18 @@ class _PageStream:
             self._fh.close()
             self._fh = None
         shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def _nav_numbers(page: int, n_pages: int, *, around: int = 3) -> list[int]:
+    """The page numbers the navigation of ``page`` links: the first, the last and
+    ``around`` either side of it, with 0 for each gap (shown as …)."""
+    shown = sorted({1, n_pages, *range(max(1, page - around), min(n_pages, page + around) + 1)})
+    out: list[int] = []
+    for i in shown:
+        if out and i > out[-1] + 1:
+            out.append(0)
+        out.append(i)
+    return out
 
 
 def page_file(number: int) -> str:

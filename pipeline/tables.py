@@ -63,15 +63,21 @@ _INT = {"start", "end", "seq", "articles", "characters", "n_mentions", "n_articl
 def frame(name: str, rows: Iterable[Mapping]) -> pd.DataFrame:
     """Rows as a DataFrame with the table's fixed columns and dtypes."""
     cols = COLUMNS[name]
-    df = pd.DataFrame([{c: writable(r.get(c)) for c in cols} for r in rows], columns=cols)
+    rows = rows if isinstance(rows, list) else list(rows)
+    data = {}
     for c in cols:
+        values = [r.get(c) for r in rows]
         if c in _FLOAT:
-            df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+            data[c] = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").astype("float64")
         elif c in _INT:
-            df[c] = pd.to_numeric(df[c], errors="coerce").astype("Int64")
+            data[c] = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").astype("Int64")
         else:
-            df[c] = df[c].astype("string")
-    return df
+            strings = [v for v in values if isinstance(v, str)]
+            # one search over the column, not one per cell: surrogates are rare
+            if _SURROGATE.search("".join(strings)):
+                values = [writable(v) for v in values]
+            data[c] = pd.Series(values, dtype=object).astype("string")
+    return pd.DataFrame(data, columns=cols)
 
 
 def document_rows(documents: Sequence[Document]) -> list[dict]:

@@ -420,6 +420,166 @@ def test_reviews_path_that_is_a_file_is_an_error(tmp_path):
     assert rs.reviews == [] and rs.errors == ["reviews: the reviews folder is not a folder"]
 
 
+# --------------------------------------------------------------------------- streaming
+
+FOUR_ARTICLES = ARTICLES + [
+    ("a3", "第三篇", "今年新建3所学校，投入2亿元。", [("3所", "count", 3.0), ("2亿元", "money", 2e8)]),
+    ("a4", "第四篇", "共有7个项目。", [("7个", "count", 7.0)]),
+]
+
+
+def _some_reviews(ids) -> ReviewSet:
+    return ReviewSet(reviews=[
+        _review("fgone0000000000", "ok", None, "旧稿", "r.csv", 2),
+        _review(ids["56家"], "wrong", None, None, "r.csv", 3),
+        _review(ids["8000元"], "fix", 9000.0, "=1+1", "r.csv", 4),
+        _review("fgone1111111111", "fix", 3.0, None, "r.csv", 5),
+        _review(ids["500多万元"], None, None, "只写了备注", "r.csv", 6),
+        _review(ids["3所"], "ok", None, None, "r.csv", 7)], files=["r.csv"], errors=["bad.csv: x"])
+
+
+def _figure_rows_by_article(tables) -> list:
+    """(article_id, title, text, figure rows as dicts) per article, as a run streams them."""
+    figures = tables["figures"].astype(object).where(tables["figures"].notna(), None)
+    rows = figures.to_dict("records")
+    return [(a.article_id, a.title, a.text, [r for r in rows if r["article_id"] == a.article_id])
+            for a in tables["articles"].itertuples()]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 100])
+def test_tally_in_chunks_gives_what_apply_reviews_gives(chunk):
+    from pipeline.review import ReviewTally
+    tables = make_tables(FOUR_ARTICLES)
+    reviews = _some_reviews(ids_by_text(tables))
+    expected, summary = apply_reviews(tables["figures"], reviews)
+    tally = ReviewTally(reviews)
+    rows = [r for _, _, _, rs in _figure_rows_by_article(tables) for r in rs]
+    for i in range(0, len(rows), chunk):
+        tally.apply(rows[i:i + chunk])
+    assert tally.summary() == summary
+    assert [s["figure_id"] for s in summary["stale"]] == ["fgone0000000000", "fgone1111111111"]
+    got = {r["figure_id"]: (r["review_status"], r["corrected_value"], r["review_note"]) for r in rows}
+    assert got == review_columns(expected)
+    assert (summary["n_figures"], summary["n_verified"], summary["n_wrong"], summary["n_fixed"],
+            summary["n_unreviewed"]) == (8, 2, 1, 1, 5)
+
+
+def test_tally_without_reviews_counts_the_verdicts_rows_carry():
+    from pipeline.review import ReviewTally
+    tables = make_tables(FOUR_ARTICLES)
+    reviewed, _ = apply_reviews(tables["figures"], _some_reviews(ids_by_text(tables)))
+    _, expected = apply_reviews(reviewed, None)
+    tally = ReviewTally(None)
+    rows = [r for _, _, _, rs in _figure_rows_by_article({**tables, "figures": reviewed})
+            for r in rs]
+    tally.apply(rows)
+    assert tally.summary() == expected and expected["n_verified"] == 2
+    bare = [{"figure_id": "f1"}]
+    ReviewTally(None).apply(bare)
+    assert bare == [{"figure_id": "f1", "review_status": None, "corrected_value": None,
+                     "review_note": None}]
+
+
+def test_streamed_outputs_equal_the_whole_table_ones(tmp_path):
+    from pipeline.review import ReviewTally, ReviewWriter
+    tables = make_tables(FOUR_ARTICLES)
+    reviews = _some_reviews(ids_by_text(tables))
+    tables["figures"], summary = apply_reviews(tables["figures"], reviews)
+    write_review_outputs(tables, tmp_path / "whole", summary=summary)
+    tally = ReviewTally(reviews)
+    with ReviewWriter(tmp_path / "stream") as writer:
+        for aid, title, text, rows in _figure_rows_by_article(make_tables(FOUR_ARTICLES)):
+            tally.apply(rows)
+            writer.add(aid, title, text, rows)
+        writer.close(tally.summary())
+    for name in (XLSX_NAME, CSV_NAME, PAGE_NAME):
+        assert (tmp_path / "stream" / name).read_bytes() == \
+            (tmp_path / "whole" / name).read_bytes(), name
+    assert sorted(p.name for p in (tmp_path / "stream").iterdir()) == \
+        sorted([XLSX_NAME, CSV_NAME, PAGE_NAME])
+
+
+def test_streamed_sheet_is_the_same_whatever_the_chunks(tmp_path):
+    from pipeline.review import _XlsxStream, sheet_rows, xlsx_bytes
+    rows = sheet_rows(make_tables(FOUR_ARTICLES))
+    buf = io.BytesIO()
+    stream = _XlsxStream(buf)
+    for r in rows:
+        stream.add([r])
+    stream.close()
+    assert buf.getvalue() == xlsx_bytes(rows)
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as z:
+        # a streamed sheet does not know its size up front; the element is optional
+        assert "<dimension" not in z.read("xl/worksheets/sheet1.xml").decode()
+
+
+def test_pages_break_between_articles_and_link_each_other(tmp_path):
+    from pipeline.review import ReviewWriter
+    tables = make_tables(FOUR_ARTICLES)  # 3, 2, 2 and 1 figures
+    tables["figures"], summary = apply_reviews(tables["figures"], _some_reviews(ids_by_text(tables)))
+    (tmp_path / "page-7.html").write_text("an earlier, longer run", encoding="utf-8")
+    with ReviewWriter(tmp_path, page_figures=2) as writer:
+        for aid, title, text, rows in _figure_rows_by_article(tables):
+            writer.add(aid, title, text, rows)
+        writer.close(summary)
+    names = sorted(p.name for p in tmp_path.glob("*.html"))
+    assert names == ["index.html", "page-2.html", "page-3.html", "page-4.html"]
+    pages = [(tmp_path / n).read_text(encoding="utf-8") for n in
+             ("index.html", "page-2.html", "page-3.html", "page-4.html")]
+    on_page = [re.findall(r'<tr id="fig-\w+" class="[^"]*" data-kind="\w+" data-article="(\w+)"', h)
+               for h in pages]
+    # an article's figures stay on one page, even when it has more than a page holds
+    assert on_page == [["a1", "a1", "a1"], ["a2", "a2"], ["a3", "a3"], ["a4"]]
+    for number, html in enumerate(pages, start=1):
+        assert f"第 {number} / 4 页" in html and "共 8 个数字" in html
+        assert re.search(r"@font-face \{[^}]*src: url\(data:font/woff;base64,", html)
+        options = re.findall(r'<option value="(a\d)">', html)
+        assert options == sorted(set(on_page[number - 1]))
+        assert html.count("<tbody>") == html.count("</tbody>")
+    assert '<a href="page-2.html">2</a>' in pages[0] and '<a href="index.html">1</a>' in pages[3]
+    assert "fgone0000000000" in pages[0] and "bad.csv: x" in pages[0]
+    assert "fgone0000000000" not in pages[1] and '见<a href="index.html">第 1 页</a>' in pages[1]
+    # one font subset, for the characters of every page
+    faces = {re.search(r"@font-face \{[^}]*\}", h).group() for h in pages}
+    assert len(faces) == 1
+
+
+def test_a_failed_write_leaves_the_previous_files_and_no_temporaries(tmp_path):
+    from pipeline.review import ReviewWriter
+    tables = make_tables()
+    write_review_outputs(tables, tmp_path)
+    before = snapshot(tmp_path)
+    with pytest.raises(RuntimeError, match="stopped"):
+        with ReviewWriter(tmp_path) as writer:
+            for aid, title, text, rows in _figure_rows_by_article(tables):
+                writer.add(aid, title, text, rows)
+            raise RuntimeError("stopped")
+    assert snapshot(tmp_path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([XLSX_NAME, CSV_NAME, PAGE_NAME])
+
+
+def test_no_figures_give_one_page_that_says_so(tmp_path):
+    tables = make_tables([("a1", "无数字", "今天天气很好。", [])])
+    write_review_outputs(tables, tmp_path)
+    html = (tmp_path / PAGE_NAME).read_text(encoding="utf-8")
+    assert "本期没有抽取到数字" in html and "共 0 个数字" in html and "<nav" not in html
+    ws = load_workbook(tmp_path / XLSX_NAME)["figures"]
+    assert ws.max_row == 1 and ws.auto_filter.ref == "A1:O1"
+
+
+def test_streamed_article_with_lone_surrogates_is_written_as_the_tables_spell_it(tmp_path):
+    from pipeline.review import ReviewWriter
+    text = "共有12个人。"
+    (aid, _, _, rows), = _figure_rows_by_article(make_tables([("a1", "t", text,
+                                                               [("12个", "count", 12.0)])]))
+    with ReviewWriter(tmp_path) as writer:
+        writer.add(aid, "标题\udcff", text, rows)
+        writer.close()
+    html = (tmp_path / PAGE_NAME).read_text(encoding="utf-8")
+    assert "标题\\xff" in html and "<mark>12个</mark>" in html
+    assert load_workbook(tmp_path / XLSX_NAME)["figures"]["B2"].value == "标题\\xff"
+
+
 # --------------------------------------------------------------------------- whole pipeline
 
 def _runner():
