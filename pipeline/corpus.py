@@ -214,7 +214,7 @@ class CorpusTables:
         """Remove the working files; an unfinished review sheet is discarded."""
         if self._review is not None:
             # not finished: the run failed, and its half-written sheets go with it
-            self._review.__exit__(RuntimeError, None, None)
+            self._review.discard()
             self._review = None
         self._terms.close()
         shutil.rmtree(self._work, ignore_errors=True)

@@ -23,6 +23,11 @@ Rules, in one place:
 The sheet written is prefilled with the verdicts that were applied, so editors
 continue where they left off; reading a prefilled sheet back gives the same
 verdicts again (idempotent), and it agrees with the file it came from.
+
+A run streams its figures: :class:`ReviewTally` applies the reviews chunk by
+chunk and counts them, :class:`ReviewWriter` writes the sheets and the page
+(``index.html``, then ``page-2.html`` … every ``PAGE_FIGURES`` figures) as
+the figures come, so memory does not grow with the corpus.
 """
 from __future__ import annotations
 
@@ -605,7 +610,8 @@ class ReviewWriter:
     collected; :meth:`close` then writes each page's head (with the font cut
     down to those characters and the counts) around its rows.  Every file is
     written under a temporary name and renamed into place by :meth:`close`;
-    leaving the ``with`` block on an exception removes them.
+    :meth:`discard` (or leaving the ``with`` block on an exception) removes
+    them and leaves the files already in place as they were.
 
     Parameters
     ----------
@@ -640,7 +646,7 @@ class ReviewWriter:
             self._csv.writerow(SHEET_COLUMNS)
             self._pages = _PageStream(self.out_dir, page_figures)
         except BaseException:
-            self._discard()
+            self.discard()
             raise
         self._counts = dict.fromkeys(REVIEW_STATUSES, 0)
         self._n_figures = 0
@@ -705,7 +711,7 @@ class ReviewWriter:
             for staged in self._files:
                 staged.commit()
         except BaseException:
-            self._discard()
+            self.discard()
             raise
         finally:
             self._pages.cleanup()
@@ -713,7 +719,8 @@ class ReviewWriter:
         self._remove_pages_beyond(self._pages.n_pages)
         fsync_dir(self.out_dir)
 
-    def _discard(self) -> None:
+    def discard(self) -> None:
+        """Stop and remove what was written: the files in place are left as they were."""
         self._closed = True
         xlsx = getattr(self, "_xlsx", None)
         if xlsx is not None:
@@ -737,7 +744,7 @@ class ReviewWriter:
         if exc_type is None:
             self.close()
         else:
-            self._discard()
+            self.discard()
 
 
 class _StagedFile:

@@ -208,8 +208,7 @@ def build_tables(documents: Sequence[Document], analyses: Sequence[ArticleAnalys
                 corpus.add_document(d)
             for an in analyses:
                 corpus.add(an)
-            # a second core fits the topics while this one finishes the other tables
-        notes = corpus.finish(parallel=workers > 1 and available_cores() > 1)
+            notes = corpus.finish()
         tables = T.TableSet(Path(tmp))
         return {name: tables[name] for name in tables}, notes
 
