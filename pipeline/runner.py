@@ -145,7 +145,8 @@ def analyze_stream(articles: Iterable[Article], *, engine: Engine, cache: Analys
     batch: list = []
 
     def plan(items: list) -> list:
-        keys = [cache.key(a) for a in items]
+        # without a cache no key is needed (hashing every article costs time)
+        keys = [cache.key(a) for a in items] if cache.enabled else [""] * len(items)
         found = cache.get_many(keys) if cache.enabled else {}
         entries = [_Planned(a, k, found.get(k)) for a, k in zip(items, keys)]
         planned.extend(entries)
