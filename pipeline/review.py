@@ -36,8 +36,10 @@ import csv
 import datetime as _dt
 import hashlib
 import io
+import itertools
 import json
 import math
+import operator
 import os
 import re
 import shutil
@@ -650,6 +652,7 @@ class ReviewWriter:
             raise
         self._counts = dict.fromkeys(REVIEW_STATUSES, 0)
         self._n_figures = 0
+        self._pending: list[dict] = []
 
     def _staged(self, name: str, mode: str, **kwargs) -> "_StagedFile":
         staged = _StagedFile(self.out_dir / name, mode, **kwargs)
@@ -677,9 +680,20 @@ class ReviewWriter:
         self.add_rows(rows)
 
     def add_rows(self, rows: Sequence[dict]) -> None:
-        """Add figures as rows of :func:`sheet_rows`, in the order they are to appear."""
+        """Add figures as rows of :func:`sheet_rows`, in the order they are to appear.
+
+        The rows are kept (not copied) until their batch is written.
+        """
         if self._closed:
             raise ValueError("the review writer is closed")
+        # Rows are written a batch at a time: an article's dozen rows would
+        # pay each file's per-call cost (a zip write, a page fill) alone.
+        self._pending.extend(rows)
+        if len(self._pending) >= _BATCH:
+            self._write_pending()
+
+    def _write_pending(self) -> None:
+        rows, self._pending = self._pending, []
         if not rows:
             return
         self._xlsx.add(rows)
@@ -703,6 +717,7 @@ class ReviewWriter:
         if self._closed:
             return
         try:
+            self._write_pending()
             self._xlsx.close()
             counts = dict(self._counts, total=self._n_figures,
                           verified=self._counts["ok"] + self._counts["fix"])
@@ -828,7 +843,8 @@ def _sentence_parts(f: dict, text: Optional[str]) -> tuple[str, str, str]:
     """(before, figure, after) of the figure's sentence, trimmed to CONTEXT_LIMIT."""
     surface = _value(f.get("text"))
     try:
-        s, e, a, b = (int(f[k]) for k in ("sentence_start", "sentence_end", "start", "end"))
+        s, e = int(f["sentence_start"]), int(f["sentence_end"])
+        a, b = int(f["start"]), int(f["end"])
         ok = (isinstance(text, str) and 0 <= s <= a <= b <= e <= len(text)
               and text[a:b] == surface)
     except (TypeError, ValueError, KeyError):
@@ -1154,6 +1170,11 @@ class _SheetRows:
     (``t="e"``); numbers are written with ``%.16g``; text is escaped as lxml
     escapes it with ASCII output (``&#NNNN;`` for every other character).
     ``tests/test_review_xlsx.py`` compares the bytes with openpyxl's on hostile rows.
+
+    A batch of rows is put together with its markup spelled ``_LT`` / ``_GT``
+    (characters no written text holds) and its text unescaped, then escaped
+    and its markup restored in one pass over the batch (:func:`_unmark`):
+    escaping cell by cell was most of the cost of a row.
     """
 
     def __init__(self, wb, ws, *, mark_font, sentence_style, quoted_sentence_style, quoted_style):
@@ -1164,17 +1185,23 @@ class _SheetRows:
         self._styles = wb._cell_styles
         self._error_codes = frozenset(ERROR_CODES)
         self._letters = [get_column_letter(i) for i in range(1, len(SHEET_COLUMNS) + 1)]
-        self._mark_props = tostring(mark_font.to_tree(tagname="rPr")).decode("ascii")
+        self._mark_props = _mark(tostring(mark_font.to_tree(tagname="rPr")).decode("ascii"))
         self._style_of = {"sentence": sentence_style, "quoted_sentence": quoted_sentence_style,
                           "quoted": quoted_style}
         self._style_attrs: dict[str, str] = {}
         self._plan = [(letter, col, _SENTENCE if col == "sentence" else
-                       _NUMBER if col in NUMERIC_COLUMNS else _TEXT)
+                       _NUMBER if col in NUMERIC_COLUMNS else _TEXT, _mark(f'<c r="{letter}'))
                       for letter, col in zip(self._letters, SHEET_COLUMNS)]
+        # Printable text (no whitespace but " ") starting with none of these
+        # and not ending in " " is written as it is: no formula guard, no
+        # error code, no xml:space.
+        self._plain_first = " " + "".join(FORMULA_TRIGGERS) + "".join(
+            {code[0] for code in self._error_codes})
+        self._mark_run = _mark(f"<r>{self._mark_props}<t>") + MARK_OPEN
         #: the header row, ``<row r="1">…</row>``
-        self.header_row = self._row(1, [
+        self.header_row = _unmark(self._row(1, [
             self._string_cell(f"{self._letters[i]}1", cell.value, self._style_attr(cell._style))
-            for i, cell in enumerate(ws[1])]).encode("ascii")
+            for i, cell in enumerate(ws[1])])).encode("ascii")
 
     def _style_attr(self, style) -> str:
         # openpyxl registers a cell's style when the cell is written
@@ -1187,73 +1214,120 @@ class _SheetRows:
         return attr
 
     @staticmethod
-    def _escape(text: str) -> str:
-        return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                .replace("\r", "&#13;"))
-
-    @staticmethod
     def _row(r: int, cells: list) -> str:
-        return f'<row r="{r}">' + "".join(cells) + "</row>"
+        return _ROW_OPEN + str(r) + _ROW_MID + "".join(cells) + _ROW_CLOSE
 
     def _string_cell(self, ref: str, text: str, style: str, *, quoted: bool = False) -> str:
         if not quoted and text in self._error_codes:
-            return f'<c r="{ref}"{style} t="e"><v>{self._escape(text)}</v></c>'
+            return _ERROR_CELL.format(ref=ref, style=style, text=text)
         if text == "":
-            return f'<c r="{ref}"{style} t="inlineStr"></c>'
+            return _EMPTY_CELL.format(ref=ref, style=style)
         # lxml keeps leading or trailing whitespace with xml:space (text != text.strip())
         space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
-        return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{self._escape(text)}</t></is></c>'
+        return _STRING_CELL.format(ref=ref, style=style, space=space, text=text)
 
-    def _run(self, text: str, props: str = "") -> str:
+    @staticmethod
+    def _run(text: str, props: str = "") -> str:
         space = (' xml:space="preserve"' if (text[0].isspace() or text[-1].isspace())
                  and not text.isspace() else "")
-        return f"<r>{props}<t{space}>{self._escape(text)}</t></r>"
+        return _RUN.format(props=props, space=space, text=text)
+
+    def _sentence_cell(self, letter: str, n: str, r: dict) -> str:
+        """The sentence cell of row ``r``, the figure marked, in every case."""
+        before = writable_text(r["before"])
+        after = writable_text(r["after"])
+        quoted = needs_formula_guard(before or MARK_OPEN)
+        style = self._named_style("quoted_sentence" if quoted else "sentence")
+        runs = [self._run(before)] if before else []
+        runs.append(self._run(writable_text(MARK_OPEN + r["figure"] + MARK_CLOSE),
+                              self._mark_props))
+        if after:
+            runs.append(self._run(after))
+        return (_mark(f'<c r="{letter}{n}"') + style + _SENTENCE_OPEN + "".join(runs)
+                + _SENTENCE_CLOSE)
+
+    def _text_cell(self, letter: str, n: str, v: Any) -> str:
+        """The cell of text ``v`` in every case: unwritable characters, long, formula-like."""
+        text = writable_text(str(v))[:EXCEL_CELL_LIMIT]
+        if needs_formula_guard(text):
+            return self._string_cell(letter + n, text, self._named_style("quoted"), quoted=True)
+        return self._string_cell(letter + n, text, "")
 
     def serialize(self, rows: Sequence[dict], *, first: int) -> bytes:
         """``<row>`` elements of ``rows``, numbered from ``first``, as bytes."""
         out: list[str] = []
         add = out.append
-        string_cell, run, escape = self._string_cell, self._run, self._escape
-        mark_props, error_codes = self._mark_props, self._error_codes
+        plain_first, limit = self._plain_first, EXCEL_CELL_LIMIT
+        mark_run = self._mark_run
+        sentence_style = None
         for r_i, r in enumerate(rows, start=first):
             n = str(r_i)
-            add(f'<row r="{n}">')
-            for letter, col, kind in self._plan:
+            add(f"{_ROW_OPEN}{n}{_ROW_MID}")
+            for letter, col, kind, cell_open in self._plan:
                 if kind is _SENTENCE:
-                    before = writable_text(r["before"])
-                    after = writable_text(r["after"])
-                    quoted = needs_formula_guard(before or MARK_OPEN)
-                    style = self._named_style("quoted_sentence" if quoted else "sentence")
-                    add(f'<c r="{letter}{n}"{style} t="inlineStr"><is>')
-                    if before:
-                        add(run(before))
-                    add(run(writable_text(MARK_OPEN + r["figure"] + MARK_CLOSE), mark_props))
-                    if after:
-                        add(run(after))
-                    add("</is></c>")
+                    before, figure, after = r["before"], r["figure"], r["after"]
+                    # the common case of _sentence_cell(), inline
+                    if (before.isprintable() and figure.isprintable() and after.isprintable()
+                            and (not before or (before[0] not in plain_first
+                                                and before[-1] != " "))
+                            and (not after or (after[0] != " " and after[-1] != " "))):
+                        if sentence_style is None:
+                            sentence_style = self._named_style("sentence")
+                        add(f"{cell_open}{n}\"{sentence_style}{_SENTENCE_OPEN}")
+                        if before:
+                            add(f"{_RUN_OPEN}{before}{_RUN_CLOSE}")
+                        add(f"{mark_run}{figure}{MARK_CLOSE}{_RUN_CLOSE}")
+                        if after:
+                            add(f"{_RUN_OPEN}{after}{_RUN_CLOSE}")
+                        add(_SENTENCE_CLOSE)
+                    else:
+                        add(self._sentence_cell(letter, n, r))
                     continue
                 v = r.get(col)
                 if v is None:
                     continue
                 if kind is _NUMBER:
-                    v = float(v)
-                    number = "" if math.isnan(v) or math.isinf(v) else "%.16g" % v
-                    add(f'<c r="{letter}{n}" t="n"><v>{number}</v></c>')
-                    continue
-                text = str(v)
-                if not text.isprintable():  # writable_text(), inline: a row has many cells
-                    text = writable_text(text)
-                text = text[:EXCEL_CELL_LIMIT]
-                if text.startswith(FORMULA_TRIGGERS):  # needs_formula_guard()
-                    add(string_cell(letter + n, text, self._named_style("quoted"), quoted=True))
-                elif text and text not in error_codes and not (
-                        text[0].isspace() or text[-1].isspace()):
-                    # the common case of string_cell(), inline
-                    add(f'<c r="{letter}{n}" t="inlineStr"><is><t>{escape(text)}</t></is></c>')
+                    if v.__class__ is not float:
+                        v = float(v)
+                    # v - v is 0 for a finite number, NaN for NaN and infinities
+                    add(f'{cell_open}{n}{_NUMBER_OPEN}{"%.16g" % v if v - v == 0 else ""}'
+                        f'{_NUMBER_CLOSE}')
+                elif (v.__class__ is str and v and v.isprintable() and v[0] not in plain_first
+                      and v[-1] != " " and len(v) <= limit):
+                    # the common case of _text_cell(), inline
+                    add(f"{cell_open}{n}{_TEXT_OPEN}{v}{_TEXT_CLOSE}")
                 else:
-                    add(string_cell(letter + n, text, ""))
-            add("</row>")
-        return "".join(out).encode("ascii", "xmlcharrefreplace")
+                    add(self._text_cell(letter, n, v))
+            add(_ROW_CLOSE)
+        return _unmark("".join(out)).encode("ascii", "xmlcharrefreplace")
+
+
+#: markup while a batch of sheet rows is put together: no written text holds
+#: these (writable_text removes them), so text needs no escaping until the
+#: whole batch is escaped at once
+_LT, _GT = "\x01", "\x02"
+
+
+def _mark(markup: str) -> str:
+    """``markup`` with its brackets spelled ``_LT`` / ``_GT``."""
+    return markup.replace("<", _LT).replace(">", _GT)
+
+
+def _unmark(text: str) -> str:
+    """A batch put together with ``_mark``: text escaped as lxml does, markup restored."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("\r", "&#13;").replace(_LT, "<").replace(_GT, ">"))
+
+
+_ROW_OPEN, _ROW_MID, _ROW_CLOSE = _mark('<row r="'), _mark('">'), _mark("</row>")
+_TEXT_OPEN, _TEXT_CLOSE = _mark('" t="inlineStr"><is><t>'), _mark("</t></is></c>")
+_NUMBER_OPEN, _NUMBER_CLOSE = _mark('" t="n"><v>'), _mark("</v></c>")
+_SENTENCE_OPEN, _SENTENCE_CLOSE = _mark(' t="inlineStr"><is>'), _mark("</is></c>")
+_RUN_OPEN, _RUN_CLOSE = _mark("<r><t>"), _mark("</t></r>")
+_ERROR_CELL = _mark('<c r="{ref}"{style} t="e"><v>{text}</v></c>')
+_EMPTY_CELL = _mark('<c r="{ref}"{style} t="inlineStr"></c>')
+_STRING_CELL = _mark('<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+_RUN = _mark("<r>{props}<t{space}>{text}</t></r>")
 
 
 #: how _SheetRows writes a column's cells
@@ -1325,6 +1399,7 @@ class _PageStream:
 
         self._page_figures = max(1, int(page_figures))
         self._template = _page_template()
+        self._fill = _RowsFill.of(self._template)
         self._kind_labels = labels().get("kinds", {})
         self._status_labels = labels().get("review_statuses", {})
         self._dir = Path(tempfile.mkdtemp(prefix=".review-pages-", dir=out_dir))
@@ -1354,8 +1429,8 @@ class _PageStream:
                 batch = []
         self._render(batch)
 
-    def _figure(self, r: dict) -> dict:
-        """The fields of one row of the page (the template reads them as ``f["name"]``)."""
+    def _figure(self, r: dict) -> tuple:
+        """The fields of one row of the page, in the order of ``_PAGE_FIELDS``."""
         from pipeline.report import figure_value_text
 
         kind = r["kind"] or ""
@@ -1363,25 +1438,25 @@ class _PageStream:
         self._kinds.setdefault(kind, kind_label)
         self._articles.setdefault(r["article_id"], r["article"])
         status = r["status"]
-        return {
-            "figure_id": r["figure_id"], "article_id": r["article_id"], "article": r["article"],
-            "kind": r["kind"] or "", "kind_label": kind_label,
-            "before": r["before"], "figure": r["figure"], "after": r["after"],
-            "value_text": figure_value_text(r), "object": r["object"] or "",
-            "status_key": status or "none",
-            "status_label": self._status_labels.get(status, status or ""),
-            "corrected_text": (format_plain_number(r["corrected_value"])
-                               if r["corrected_value"] is not None else ""),
-            "note": r["note"] or ""}
+        corrected = r["corrected_value"]
+        return (r["figure_id"], r["article_id"], r["article"], kind, kind_label,
+                r["before"], r["figure"], r["after"], figure_value_text(r), r["object"] or "",
+                status or "none", self._status_labels.get(status, status or ""),
+                format_plain_number(corrected) if corrected is not None else "",
+                r["note"] or "")
 
     def _render(self, figures: list) -> None:
         if not figures:
             return
-        # Only the rows block: the page around it is rendered by pages().
-        context = self._template.new_context({"figures": figures})
-        self._fh.write("".join(self._template.blocks["rows"](context)))
+        if self._fill is not None:
+            self._fh.write(self._fill(figures))
+        else:
+            # Only the rows block: the page around it is rendered by pages().
+            context = self._template.new_context(
+                {"figures": [dict(zip(_PAGE_FIELDS, f)) for f in figures]})
+            self._fh.write("".join(self._template.blocks["rows"](context)))
         # the characters the rows show (the markup's are the page's too)
-        self._show("".join(v for f in figures for v in f.values() if v))
+        self._show("".join([v for f in figures for v in f if v]))
 
     def _show(self, text: str) -> None:
         codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
@@ -1465,6 +1540,86 @@ class _PageStream:
             self._fh.close()
             self._fh = None
         shutil.rmtree(self._dir, ignore_errors=True)
+
+
+#: the fields of a row of the review page (``f["name"]`` in the template's rows block)
+_PAGE_FIELDS = ("figure_id", "article_id", "article", "kind", "kind_label", "before", "figure",
+                "after", "value_text", "object", "status_key", "status_label", "corrected_text",
+                "note")
+
+
+class _RowsFill:
+    """The template's ``rows`` block as literal markup with slots for escaped fields.
+
+    Rendering the block through Jinja costs an escape call and a Markup
+    object per field of every figure.  A block that only prints fields
+    (``{{ f["name"] }}``, autoescaped) is rendered once with a mark in each
+    field; the markup between the marks is then filled for a whole batch of
+    figures with one escape of all their fields and one join.  :meth:`of`
+    checks the fill against Jinja on probe rows (empty, hostile, with braces)
+    and gives None for a block that does more, which Jinja then renders.
+    """
+
+    _MARK = re.compile("\ue000(\\d+)\ue001")
+    #: never in a field a fill escapes at once (checked): splits the escaped batch again
+    _SEP = "\x00"
+
+    def __init__(self, literals: list, slots: list):
+        self._first, self._between, self._last = literals[0], literals[1:-1], literals[-1]
+        # the fields of one figure in slot order, as a tuple (one slot included)
+        self._fields = (operator.itemgetter(*slots) if len(slots) > 1 else
+                        lambda f, i=slots[0]: (f[i],))
+
+    @classmethod
+    def of(cls, template) -> Optional["_RowsFill"]:
+        """The fill of ``template``'s rows block, or None when it is not a plain fill."""
+        def render(figures: list) -> str:
+            context = template.new_context({"figures": [dict(zip(_PAGE_FIELDS, f))
+                                                        for f in figures]})
+            return "".join(template.blocks["rows"](context))
+
+        marked = render([tuple(f"\ue000{i}\ue001" for i in range(len(_PAGE_FIELDS)))])
+        parts = cls._MARK.split(marked)
+        if render([]) != "" or len(parts) < 3:
+            return None
+        literals, slots = parts[0::2], [int(i) for i in parts[1::2]]
+        if any("\ue000" in x or "\ue001" in x for x in literals) or \
+                any(i >= len(_PAGE_FIELDS) for i in slots):
+            return None
+        fill = cls(literals, slots)
+        n = len(_PAGE_FIELDS)
+        probes = [("",) * n,
+                  tuple(f"<&>\"'{{{i}}}\x00 {k}" for i, k in enumerate(_PAGE_FIELDS)),
+                  tuple(f"{k}{i}" for i, k in enumerate(_PAGE_FIELDS))]
+        for batch in ([probes[0]], probes, [probes[2], probes[2]]):
+            if fill(batch) != render(batch):
+                return None
+        return fill
+
+    def __call__(self, figures: list) -> str:
+        """The rows of ``figures`` (tuples of ``_PAGE_FIELDS``), as the block renders them."""
+        from markupsafe import escape
+
+        values = list(itertools.chain.from_iterable(map(self._fields, figures)))
+        sep = self._SEP
+        try:
+            joined = sep.join(values)
+        except TypeError:  # a field that is not text: Jinja prints str(value)
+            values = [v if isinstance(v, str) else str(v) for v in values]
+            joined = sep.join(values)
+        if joined.count(sep) == len(values) - 1:
+            escaped = str(escape(joined)).split(sep)
+        else:  # a field holds the separator
+            escaped = [str(escape(v)) for v in values]
+        # literal, field, literal, field … : one row's literals between the
+        # fields, the last and the first joined between two rows
+        out = [self._first] * (len(escaped) * 2 + 1)
+        row = [*self._between, self._last + self._first]
+        literals = row * len(figures)
+        literals[-1] = self._last
+        out[1::2] = escaped
+        out[2::2] = literals
+        return "".join(out)
 
 
 def _nav_numbers(page: int, n_pages: int, *, around: int = 3) -> list[int]:

@@ -707,3 +707,25 @@ def test_review_page_filters_in_a_real_browser_under_its_csp(tmp_path):
     shown = [m for m in visible if "hidden" not in money_a2.split(f'id="fig-{m[0]}"')[1].split(">")[0]]
     assert [(k, a) for _, k, a in shown] == [("money", "a2")]
     assert '<output id="shown">1 / 5</output>' in money_a2
+
+
+def test_page_rows_fill_gives_the_rows_block_jinja_renders():
+    import jinja2
+    from pipeline.review import _PAGE_FIELDS, _RowsFill, _page_template
+    template = _page_template()
+    fill = _RowsFill.of(template)
+    assert fill is not None
+    hostile = ["<&>\"'", "{0}", "\x00", "😀\ud800", " ", "", "{{ x }}", "&amp;", "a\x01b"]
+    figures = [tuple(hostile[(i + j) % len(hostile)] + k for j, k in enumerate(_PAGE_FIELDS))
+               for i in range(len(hostile))] + [(None,) + ("x",) * (len(_PAGE_FIELDS) - 1)]
+    context = template.new_context({"figures": [dict(zip(_PAGE_FIELDS, f)) for f in figures]})
+    assert fill(figures) == "".join(template.blocks["rows"](context))
+    # a block that does more than print fields is left to Jinja
+    env = jinja2.Environment(autoescape=True)
+    for block in ('{% for f in figures %}<b>{{ f["note"] | upper }}</b>{% endfor %}',
+                  '{% for f in figures %}{% if f["note"] %}<b>{{ f["note"] }}</b>{% endif %}{% endfor %}',
+                  '{% for f in figures %}{{ f["note"] | safe }}{% endfor %}'):
+        assert _RowsFill.of(env.from_string("{% block rows %}" + block + "{% endblock %}")) is None
+    plain = env.from_string('{% block rows %}{% for f in figures %}<i>{{ f["note"] }}</i>\n'
+                            '{% endfor %}{% endblock %}')
+    assert _RowsFill.of(plain)([("x",) * (len(_PAGE_FIELDS) - 1) + ("<n>",)]) == "<i>&lt;n&gt;</i>\n"
