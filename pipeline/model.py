@@ -133,11 +133,10 @@ class ArticleAnalysis:
 
 def stable_hash(*parts: str, length: int = 16) -> str:
     """A short hex digest of ``parts``; stable across runs and machines."""
-    h = hashlib.sha1()
-    for part in parts:
-        h.update(part.encode("utf-8", "surrogatepass"))
-        h.update(b"\x1f")
-    return h.hexdigest()[:length]
+    # each part followed by \x1f, hashed in one update: the same digest as one
+    # update per part
+    data = "\x1f".join(parts) + "\x1f" if parts else ""
+    return hashlib.sha1(data.encode("utf-8", "surrogatepass")).hexdigest()[:length]
 
 
 def figure_id(article_text: str, start: int, end: int, *, window: int = 40) -> str:
@@ -148,13 +147,51 @@ def figure_id(article_text: str, start: int, end: int, *, window: int = 40) -> s
     elsewhere in the article leaves an editor's review attached.
     """
     left = article_text[max(0, start - window):start]
+    figure = article_text[start:end]
     right = article_text[end:end + window]
-    key = (left, article_text[start:end], right)
+    if 0 <= start <= end <= len(article_text) and window >= 0:
+        rank = _context_rank(article_text, start, end, window)
+    else:
+        rank = _context_rank_by_probing(article_text, start, (left, figure, right), window)
+    # stable_hash(left, figure, right, str(rank), length=15), spelled out: this
+    # runs for every figure of a run
+    key = f"{left}\x1f{figure}\x1f{right}\x1f{rank}\x1f".encode("utf-8", "surrogatepass")
+    return "f" + hashlib.sha1(key).hexdigest()[:15]
+
+
+def _context_rank(text: str, start: int, end: int, window: int) -> int:
+    """How many earlier places of ``text`` repeat the figure at ``start:end``
+    with the same ``window`` characters either side (overlaps count).
+
+    The same count as :func:`_context_rank_by_probing`, found with one search
+    for figure and context together instead of a check at every earlier
+    occurrence of the figure.  Only full windows can match: an earlier place
+    has more text after it, so a right context cut short by the end of the
+    text has no earlier equal, and less text before it, so a left context cut
+    short by the start leaves no room for an earlier one.
+    """
+    if start <= window or len(text) - end < window:
+        return 0
+    whole = text[start - window:end + window]
+    # a match at q stands for the figure at q + window, which must be < start
+    limit = start - window - 1 + len(whole)
     rank = 0
-    probe = article_text.find(key[1])
+    q = text.find(whole, 0, limit)
+    while q != -1:
+        rank += 1
+        q = text.find(whole, q + 1, limit)
+    return rank
+
+
+def _context_rank_by_probing(text: str, start: int, key: tuple, window: int) -> int:
+    """:func:`_context_rank` for any span (offsets outside the text included):
+    checks the context of every occurrence of the figure before ``start``."""
+    left, figure, right = key
+    rank = 0
+    probe = text.find(figure)
     while probe != -1 and probe < start:
-        if (article_text[max(0, probe - window):probe] == left
-                and article_text[probe + len(key[1]):probe + len(key[1]) + window] == right):
+        if (text[max(0, probe - window):probe] == left
+                and text[probe + len(figure):probe + len(figure) + window] == right):
             rank += 1
-        probe = article_text.find(key[1], probe + 1)
-    return "f" + stable_hash(*key, str(rank), length=15)
+        probe = text.find(figure, probe + 1)
+    return rank

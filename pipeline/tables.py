@@ -6,12 +6,17 @@ the CSV files (UTF-8 with BOM so spreadsheet programs read the Chinese).
 """
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
+import operator
 import re
+from bisect import bisect_left, bisect_right
 from pathlib import Path
 from typing import Optional
 from collections.abc import Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from pipeline.model import ArticleAnalysis, Document, figure_id
@@ -63,21 +68,109 @@ _INT = {"start", "end", "seq", "articles", "characters", "n_mentions", "n_articl
 def frame(name: str, rows: Iterable[Mapping]) -> pd.DataFrame:
     """Rows as a DataFrame with the table's fixed columns and dtypes."""
     cols = COLUMNS[name]
-    rows = rows if isinstance(rows, list) else list(rows)
-    data = {}
-    for c in cols:
-        values = [r.get(c) for r in rows]
-        if c in _FLOAT:
-            data[c] = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").astype("float64")
-        elif c in _INT:
-            data[c] = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").astype("Int64")
-        else:
-            strings = [v for v in values if isinstance(v, str)]
-            # one search over the column, not one per cell: surrogates are rare
-            if _SURROGATE.search("".join(strings)):
-                values = [writable(v) for v in values]
-            data[c] = pd.Series(values, dtype=object).astype("string")
+    values = _column_values(name, rows if isinstance(rows, list) else list(rows))
+    data = {c: pd.Series(pd.array(v, dtype=_frame_dtype(_column_kind(c))))
+            for c, v in zip(cols, values)}
     return pd.DataFrame(data, columns=cols)
+
+
+#: table name -> the cells of a row (a dict with all the table's columns) as a tuple
+_ROW_GETTERS = {name: operator.itemgetter(*cols) for name, cols in COLUMNS.items()}
+_NONE = type(None)
+#: cell types taken as they are; anything else is converted the way pandas does
+#: (ints among floats too: pandas keeps [1, -0.0] as ints, so -0.0 loses its sign)
+_PLAIN_TYPES = {"float": {float, _NONE}, "int": {int, _NONE}, "string": {str, _NONE}}
+#: ints below this size go through float64 exactly, as pandas does when a None is among them
+_EXACT_INT = 2 ** 53
+
+
+def _column_kind(column: str) -> str:
+    return "float" if column in _FLOAT else "int" if column in _INT else "string"
+
+
+def _frame_dtype(kind: str):
+    """The DataFrame dtype of a column of ``kind`` (:func:`_column_kind`)."""
+    return np.dtype("float64") if kind == "float" else \
+        pd.Int64Dtype() if kind == "int" else pd.StringDtype()
+
+
+def _column_values(name: str, rows: Sequence[Mapping]) -> list:
+    """The cells of table ``name`` column by column, converted to its dtypes.
+
+    A float column is a float64 array (NaN where missing), an int column a
+    list of int or None, a text column a list of str or None with lone
+    surrogates spelled out (:func:`writable`).  Cells that are already of
+    those types (nearly all) are taken as they are; a column with other
+    values (numpy scalars, numeric strings, NaN in a text column) goes
+    through ``pandas.to_numeric`` / ``astype("string")``, which define the
+    conversion.
+    """
+    cols = COLUMNS[name]
+    if not rows:
+        by_column = ([] for _ in cols)
+    else:
+        try:
+            if set(map(type, rows)) != {dict}:  # a mapping's [] may differ from .get
+                raise KeyError
+            # one C-level call per row, then a transpose: not a Python step per cell
+            by_column = zip(*map(_ROW_GETTERS[name], rows))
+        except KeyError:  # rows without some columns: those cells are None
+            by_column = zip(*[[*map(r.get, cols)] for r in rows])
+    out = []
+    for c, values in zip(cols, by_column):
+        values = list(values)
+        kind = _column_kind(c)
+        if not set(map(type, values)) <= _PLAIN_TYPES[kind]:
+            out.append(_converted(kind, values))
+        elif kind == "string":
+            out.append(_writable_strings(values))
+        elif kind == "float":
+            out.append(np.array(values, dtype="float64"))  # None -> NaN
+        elif _small_ints(values):
+            out.append(values)
+        else:
+            out.append(_converted(kind, values))
+    return out
+
+
+def _small_ints(values: list) -> bool:
+    """Whether ``values`` (ints and None) are all below 2**53 in size."""
+    try:
+        numbers = np.array(values, dtype="float64")  # None -> NaN
+    except OverflowError:  # beyond float64
+        return False
+    with np.errstate(invalid="ignore"):
+        return not (np.abs(numbers) >= _EXACT_INT).any()
+
+
+def _writable_strings(values: list) -> list:
+    strings = [v for v in values if v is not None]
+    # one search over the column, not one per cell: surrogates are rare
+    if strings and _SURROGATE.search("".join(strings)):
+        return [writable(v) for v in values]
+    return values
+
+
+def _converted(kind: str, values: list):
+    """:func:`_column_values` of a column with cells of other types."""
+    if kind == "string":
+        values = [writable(v) for v in values]
+    series = pd.Series(values, dtype=object)
+    if kind == "float":
+        return pd.to_numeric(series, errors="coerce").astype("float64").to_numpy()
+    if kind == "int":
+        series = pd.to_numeric(series, errors="coerce").astype("Int64")
+    else:
+        series = series.astype("string")
+    return _frame_column_values(kind, series)
+
+
+def _frame_column_values(kind: str, series: pd.Series):
+    """A column of a frame with the table's dtypes in :func:`_column_values` form."""
+    if kind == "float":
+        return series.to_numpy(dtype="float64", na_value=np.nan)
+    missing = series.isna().to_numpy()
+    return [None if m else v for v, m in zip(series.tolist(), missing.tolist())]
 
 
 def document_rows(documents: Sequence[Document]) -> list[dict]:
@@ -103,21 +196,35 @@ def article_rows(analyses: Sequence[ArticleAnalysis]) -> list[dict]:
 
 def figure_rows(analysis: ArticleAnalysis) -> list[dict]:
     """One row per figure of an article, with its id and the sentence it stands in."""
+    if not analysis.figures:
+        return []
     a = analysis.article
-    spans = sentence_spans(a.text)
+    text = a.text
+    spans = sentence_spans(text)
+    # the spans cover the text in order without gaps: a figure's first and
+    # last sentence are found by bisection (what sentence_at finds by a scan)
+    span_starts = [b for b, _ in spans]
+    span_ends = [e for _, e in spans]
     rows = []
     for f in analysis.figures:
-        s, e = sentence_at(a.text, f.start, f.end, spans)
+        if 0 <= f.start < f.end <= len(text):
+            s = span_starts[bisect_right(span_starts, f.start) - 1]
+            e = span_ends[bisect_left(span_ends, f.end)]
+        else:
+            s, e = sentence_at(text, f.start, f.end, spans)
         # the stored span is the sentence as shown: no leading indent (\u3000\u3000)
         # or trailing line break, so text[sentence_start:sentence_end] == sentence
-        while s < f.start and a.text[s].isspace():
+        while s < f.start and text[s].isspace():
             s += 1
-        while e > f.end and a.text[e - 1].isspace():
+        while e > f.end and text[e - 1].isspace():
             e -= 1
         row = _fields_dict(f)
-        row.update(figure_id=figure_id(a.text, f.start, f.end), doc_id=a.doc_id,
-                   article_id=a.article_id, sentence=a.text[s:e],
-                   sentence_start=s, sentence_end=e)
+        row["figure_id"] = figure_id(text, f.start, f.end)
+        row["doc_id"] = a.doc_id
+        row["article_id"] = a.article_id
+        row["sentence"] = text[s:e]
+        row["sentence_start"] = s
+        row["sentence_end"] = e
         rows.append(row)
     return rows
 
@@ -144,7 +251,7 @@ def mention_rows(article_id: str, mentions: Sequence) -> list[dict]:
     return [dict(_fields_dict(m), article_id=article_id) for m in mentions]
 
 
-#: dataclass type -> its field names
+#: dataclass type -> its field names and a getter of their values (a tuple)
 _FIELD_NAMES: dict[type, tuple] = {}
 
 
@@ -155,10 +262,16 @@ def _fields_dict(obj) -> dict:
     row; a figure's and a mention's fields are numbers, strings or None, so a
     plain read gives an equal dict.
     """
-    names = _FIELD_NAMES.get(type(obj))
-    if names is None:
-        names = _FIELD_NAMES[type(obj)] = tuple(f.name for f in dataclasses.fields(obj))
-    return {name: getattr(obj, name) for name in names}
+    fields = _FIELD_NAMES.get(type(obj))
+    if fields is None:
+        names = tuple(f.name for f in dataclasses.fields(obj))
+        # attrgetter of several names returns a tuple, of one name a bare value
+        getter = operator.attrgetter(*names) if len(names) > 1 else None
+        fields = _FIELD_NAMES[type(obj)] = (names, getter)
+    names, getter = fields
+    if getter is None:
+        return {name: getattr(obj, name) for name in names}
+    return dict(zip(names, getter(obj)))
 
 
 def write_table(df: pd.DataFrame, out_dir: Path, name: str) -> None:
@@ -186,7 +299,15 @@ class TableWriter:
         out_dir.mkdir(parents=True, exist_ok=True)
         self._pa = pa
         self._schema = pa.Schema.from_pandas(frame(name, []), preserve_index=False)
+        self._kinds = [_column_kind(c) for c in COLUMNS[name]]
         self._csv = open(out_dir / f"{name}.csv", "w", encoding="utf-8-sig", newline="")
+        # A chunk's lines are formatted into a buffer and written at once (one
+        # encode, not one per row), in the dialect of DataFrame.to_csv, whose
+        # bytes the tables have always had.
+        self._csv_buffer = io.StringIO()
+        self._csv_writer = csv.writer(self._csv_buffer, lineterminator="\n", delimiter=",",
+                                      quoting=csv.QUOTE_MINIMAL, doublequote=True,
+                                      escapechar=None, quotechar='"')
         self._parquet = pq.ParquetWriter(out_dir / f"{name}.parquet", self._schema)
         self._header = True
         self.rows = 0
@@ -194,18 +315,39 @@ class TableWriter:
     def write(self, rows: Sequence[Mapping]) -> None:
         """Append ``rows`` (dicts keyed by the table's columns)."""
         if rows or self._header:
-            self.write_frame(frame(self.name, rows))
+            rows = rows if isinstance(rows, list) else list(rows)
+            self._write_columns(_column_values(self.name, rows), len(rows))
 
     def write_frame(self, df: pd.DataFrame) -> None:
         """Append a frame that has the table's columns and dtypes (:func:`frame`)."""
-        if len(df) == 0 and not self._header:
+        columns = []
+        for c, kind in zip(COLUMNS[self.name], self._kinds):
+            if df[c].dtype == _frame_dtype(kind):
+                columns.append(_frame_column_values(kind, df[c]))
+            else:  # converted as frame() would
+                columns.append(_converted(kind, df[c].astype(object).tolist()))
+        self._write_columns(columns, len(df))
+
+    def _write_columns(self, columns: list, n_rows: int) -> None:
+        """Append rows given as :func:`_column_values` columns."""
+        if n_rows == 0 and not self._header:
             return
-        _csv_safe(df).to_csv(self._csv, index=False, header=self._header, lineterminator="\n")
-        self._header = False
-        if len(df):
-            self._parquet.write_table(self._pa.Table.from_pandas(
-                df, schema=self._schema, preserve_index=False))
-        self.rows += len(df)
+        if self._header:
+            self._csv_writer.writerow(COLUMNS[self.name])
+            self._header = False
+        if n_rows:
+            self._csv_writer.writerows(zip(*[_csv_cells(kind, values)
+                                             for kind, values in zip(self._kinds, columns)]))
+        self._csv.write(self._csv_buffer.getvalue())
+        self._csv_buffer.seek(0)
+        self._csv_buffer.truncate()
+        if n_rows == 0:
+            return
+        pa = self._pa
+        arrays = [pa.array(values, type=field.type, from_pandas=True)
+                  for values, field in zip(columns, self._schema)]
+        self._parquet.write_table(pa.Table.from_arrays(arrays, schema=self._schema))
+        self.rows += n_rows
 
     def close(self) -> None:
         if self._header:
@@ -224,19 +366,33 @@ class TableWriter:
             self._parquet.close()
 
 
-def _csv_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """The CSV view of a table: text cells a spreadsheet would evaluate as a
-    formula (=HYPERLINK(...) in a title) get a leading ' (Parquet keeps them raw)."""
-    text_cols = [c for c in df.columns if df[c].dtype == "string"]
-    risky = [c for c in text_cols if df[c].str.startswith(FORMULA_TRIGGERS).fillna(False).any()
-             or df[c].str.startswith("'").fillna(False).any()]
-    if not risky:
-        return df
-    df = df.copy()
-    for c in risky:
-        df[c] = df[c].map(lambda v: escape_formula(v) if isinstance(v, str) else v,
-                          na_action="ignore").astype("string")
-    return df
+#: how a text cell that gets a leading ' in the CSV (escape_formula) begins
+_GUARDED_STARTS = (*FORMULA_TRIGGERS, "'")
+#: a guarded start after \x00, in a column's cells joined by \x00
+_GUARDED_AFTER_NUL = re.compile("\x00(?:" + "|".join(map(re.escape, _GUARDED_STARTS)) + ")")
+
+
+def _csv_cells(kind: str, values) -> list:
+    """The CSV cells of a :func:`_column_values` column, as ``DataFrame.to_csv`` writes them.
+
+    Missing cells are empty; floats are spelled as numpy's ``astype(str)``
+    does (what ``to_csv`` uses); text a spreadsheet would evaluate as a
+    formula (=HYPERLINK(...) in a title) gets a leading ' (Parquet keeps it
+    raw).
+    """
+    if kind == "float":
+        present = ~np.isnan(values)
+        cells = np.full(len(values), "", dtype=object)
+        if present.any():  # often none: a range's low and high, corrections
+            cells[present] = values[present].astype(str)
+        return cells.tolist()
+    if kind == "int":
+        return values
+    # one search over the column (the \x00 before each cell is a literal the
+    # search skips to): most columns have no cell to guard
+    if not _GUARDED_AFTER_NUL.search("\x00" + "\x00".join(filter(None, values))):
+        return values
+    return [escape_formula(v) if v and v.startswith(_GUARDED_STARTS) else v for v in values]
 
 
 def read_table(out_dir: Path, name: str) -> pd.DataFrame:

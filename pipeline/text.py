@@ -15,6 +15,10 @@ _FOLD_TABLE = str.maketrans(_FULLWIDTH)
 #: characters that end a sentence in Chinese news
 SENTENCE_END = "。！？!?；;…\n"
 _SENT_END_RE = re.compile(r"[。！？!?；;…]+[”’」』）)]*|\n+")
+# The same matches, spelled so that the regex engine can skip to the next end
+# mark or line break with one character-class scan (an alternation cannot):
+# about twice as fast over an article.
+_SENT_END_FAST = re.compile(r"[。！？!?；;…\n](?:(?<=\n)\n*|(?<!\n)[。！？!?；;…]*[”’」』）)]*)")
 
 
 def fold_width(text: str) -> str:
@@ -41,7 +45,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     """
     spans = []
     pos = 0
-    for m in _SENT_END_RE.finditer(text):
+    for m in _SENT_END_FAST.finditer(text):
         spans.append((pos, m.end()))
         pos = m.end()
     if pos < len(text):

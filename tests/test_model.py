@@ -27,3 +27,26 @@ def test_identical_figures_in_identical_context_get_distinct_ids():
 def test_stable_hash_is_deterministic_and_separates_parts():
     assert stable_hash("ab", "c") == stable_hash("ab", "c")
     assert stable_hash("ab", "c") != stable_hash("a", "bc")
+
+
+def _rank_by_definition(text, start, end, window=40):
+    """How many earlier occurrences of the figure have the same context, checked one by one."""
+    left, figure, right = text[max(0, start - window):start], text[start:end], text[end:end + window]
+    return sum(1 for p in range(start)
+               if text.startswith(figure, p) and text[max(0, p - window):p] == left
+               and text[p + len(figure):p + len(figure) + window] == right)
+
+
+def test_figure_id_rank_counts_every_earlier_identical_context():
+    unit = "每人补助8000元。"
+    cases = [(unit * 6, 5), ("abab" * 30, 2), ("甲乙" * 50 + "尾", 3), ("短8000元", 40)]
+    for text, window in cases:
+        for start in range(len(text)):
+            for end in (start, start + 1, start + 4):
+                if end > len(text):
+                    continue
+                left = text[max(0, start - window):start]
+                rank = _rank_by_definition(text, start, end, window)
+                expected = "f" + stable_hash(left, text[start:end], text[end:end + window],
+                                             str(rank), length=15)
+                assert figure_id(text, start, end, window=window) == expected

@@ -3,6 +3,7 @@ import pandas as pd
 
 from pipeline import tables as T
 from pipeline.model import Article, ArticleAnalysis, Figure
+from pipeline.text import escape_formula, sentence_at
 
 
 def _analysis(text: str, figures, article_id="d-000") -> ArticleAnalysis:
@@ -36,3 +37,88 @@ def test_csv_cells_that_a_spreadsheet_would_evaluate_are_quoted_but_parquet_keep
     csv = pd.read_csv(tmp_path / "keywords.csv", encoding="utf-8-sig")
     assert csv["term"].tolist() == ['\'=HYPERLINK("http://e.x","点我")', "'-1+1", "社会组织"]
     assert T.read_table(tmp_path, "keywords")["term"].tolist() == [r["term"] for r in rows]
+
+
+#: cells that CSV quoting, spreadsheet guards, UTF-8 or dtype conversion must get right
+_HOSTILE_TEXT = ["a,b", 'say "hi"', "two\nlines", "cr\rlf\r\n", "=SUM(A1)", "+1", "-2", "@x",
+                 "\tx", "'=already", "'", "", None, "lone \ud800 surrogate", "byte \udcff",
+                 "\x00=nul", "中文，逗号", "nan"]
+_HOSTILE_FLOAT = [None, 0.0, -0.0, 0.1, 1e16, 1e-05, 5e-324, 1.7976931348623157e308,
+                  float("nan"), float("inf"), 3, 2 ** 60, "1.5", "x", True]
+_HOSTILE_INT = [None, 0, -7, 2 ** 53 + 1, 2 ** 62, 3.0, "12", "x"]
+
+
+def _hostile_rows(name, n=40):
+    rows = []
+    for i in range(n):
+        row = {}
+        for j, c in enumerate(T.COLUMNS[name]):
+            pool = (_HOSTILE_FLOAT if c in T._FLOAT else _HOSTILE_INT if c in T._INT
+                    else _HOSTILE_TEXT)
+            if (i + j) % 11:  # now and then a column is left out
+                row[c] = pool[(i * 7 + j * 3) % len(pool)]
+        rows.append(row)
+    return rows
+
+
+def _pandas_csv(df) -> bytes:
+    """The CSV the tables have always had: DataFrame.to_csv, formula cells guarded."""
+    df = df.copy()
+    for c in df.columns:
+        if df[c].dtype == "string":
+            df[c] = df[c].map(escape_formula, na_action="ignore").astype("string")
+    return df.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+
+
+def test_csv_is_what_pandas_writes_and_parquet_reads_back_the_frame(tmp_path):
+    for name in ("figures", "articles", "keywords"):
+        chunks = [_hostile_rows(name), [], _hostile_rows(name, 7)]
+        with T.TableWriter(tmp_path / "rows", name) as writer:
+            for chunk in chunks:
+                writer.write(chunk)
+        with T.TableWriter(tmp_path / "frames", name) as writer:
+            for chunk in chunks:
+                writer.write_frame(T.frame(name, chunk))
+        whole = T.frame(name, chunks[0] + chunks[2])
+        written = (tmp_path / "rows" / f"{name}.csv").read_bytes()
+        assert written == _pandas_csv(whole)
+        assert written == (tmp_path / "frames" / f"{name}.csv").read_bytes()
+        assert ((tmp_path / "rows" / f"{name}.parquet").read_bytes()
+                == (tmp_path / "frames" / f"{name}.parquet").read_bytes())
+        back = T.read_table(tmp_path / "rows", name)
+        assert back.equals(whole) and list(back.dtypes) == list(whole.dtypes)
+
+
+def test_frame_converts_cells_like_pandas():
+    rows = _hostile_rows("figures")
+    df = T.frame("figures", rows)
+    for c in T.COLUMNS["figures"]:
+        values = pd.Series([r.get(c) for r in rows], dtype=object)
+        if c in T._FLOAT:
+            expected = pd.to_numeric(values, errors="coerce").astype("float64")
+        elif c in T._INT:
+            expected = pd.to_numeric(values, errors="coerce").astype("Int64")
+        else:
+            expected = values.map(T.writable).astype("string")
+        assert df[c].equals(expected), c
+
+
+def test_a_table_without_rows_has_its_header(tmp_path):
+    with T.TableWriter(tmp_path, "keywords"):
+        pass
+    assert (tmp_path / "keywords.csv").read_bytes() == "\ufeffterm,score,df\n".encode()
+    assert T.read_table(tmp_path, "keywords").equals(T.frame("keywords", []))
+
+
+def test_a_figures_sentence_is_the_one_sentence_at_finds():
+    text = "\u3000\u3000第一句有3个。第二句“引用5次。”\n\n第三句7项；8项\n末尾9"
+    figures = [Figure(i, i + 1, text[i], "count", 1.0) for i, ch in enumerate(text) if ch.isdigit()]
+    figures += [Figure(3, text.index("二") + 1, "", "count", 1.0),   # across sentences
+                Figure(0, 0, "", "count", None), Figure(len(text) - 1, len(text) + 5, "", "count", None)]
+    for row, f in zip(T.figure_rows(_analysis(text, figures)), figures):
+        s, e = sentence_at(text, f.start, f.end)
+        while s < f.start and text[s].isspace():
+            s += 1
+        while e > f.end and text[e - 1].isspace():
+            e -= 1
+        assert (row["sentence_start"], row["sentence_end"], row["sentence"]) == (s, e, text[s:e])

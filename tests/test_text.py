@@ -41,3 +41,10 @@ def test_fold_width_is_the_same_on_long_texts_as_on_short_ones():
         text = "".join(rng.choice(alphabet) for _ in range(n))
         expected = "".join(fold_width(ch) for ch in text)
         assert fold_width(text) == expected and len(fold_width(text)) == n
+
+
+@given(st.text(alphabet="。！？!?；;…\n”’」』）)中文a ", max_size=60))
+def test_the_fast_sentence_end_pattern_matches_the_plain_one(text):
+    from pipeline.text import _SENT_END_FAST, _SENT_END_RE
+    assert ([m.span() for m in _SENT_END_FAST.finditer(text)]
+            == [m.span() for m in _SENT_END_RE.finditer(text)])
