@@ -487,3 +487,26 @@ def test_gazetteer_scan_matches_the_gazetteer_regex(parts):
     text = "".join(parts)
     expected = [(m.start(), m.end(), m.group()) for m in lex.gazetteer_re.finditer(text)]
     assert lex.gazetteer_matches(text) == expected
+
+
+def test_a_name_in_apposition_after_a_dash_is_found_however_jieba_cut_it():
+    # 首家<class>——<place><own name><the same head>: the words after the dash,
+    # up to the head its class ends in, name the body
+    text = "全市首家社区养老服务中心——城关镇幸福里社区养老服务中心昨日挂牌，该中心有床位30张。"
+    found = extract_orgs(text)
+    assert [m.text for m in found][:1] == ["城关镇幸福里社区养老服务中心"]
+    assert found[-1].text == "该中心" and found[-1].canonical == "城关镇幸福里社区养老服务中心"
+    # without a place at its start the words after the dash are not a name
+    text = "他们建起了首家服务中心——大家共同的服务中心。"
+    assert all(m.start != text.index("——") + 2 for m in extract_orgs(text))
+
+
+def test_the_seed_estate_owners_centre_is_found_and_its_anaphor_resolved():
+    from pipeline.ingest import read_documents
+    from tests.conftest import SEEDS
+    mentions = [m for d in read_documents([str(SEEDS)]) for a in d.articles
+                for m in extract_orgs(a.text)]
+    owners = [m for m in mentions if m.text.endswith("业主服务中心")]
+    assert [(m.text, m.canonical, m.type) for m in owners] == [
+        ("灵溪镇天和一二期小区业主服务中心", "灵溪镇天和一二期小区业主服务中心", "social_organization"),
+        ("该小区业主服务中心", "灵溪镇天和一二期小区业主服务中心", "social_organization")]

@@ -658,7 +658,49 @@ def _candidates(lex: OrgLexicon, folded: str, tokens: list, gazetteer_hits: list
     # --- countries that are sports teams (美国和俄罗斯队, e组的美国、俄罗斯) ------------------
     if "组" in folded or "队" in folded:
         found.extend(_country_teams(lex, folded, tokens, found))
+    # --- a body named after a dash that follows its class (首家X中心——某镇某某X中心) --------
+    if "—" in folded or "--" in folded:
+        found.extend(_apposed_names(lex, folded, start_index, end_index))
     return found
+
+
+#: a dash between a class of bodies and the body's own name
+_APPOSITION_DASH_RE = re.compile(r"——|--|—|－－")
+#: what ends a name in apposition: punctuation, a space, a bracket or quotation mark
+_APPOSITION_END_RE = re.compile(r"[\s，。、；：！？,.;:!?（）()“”\"《》—-]")
+#: characters of the class phrase read before the dash
+_APPOSITION_CLASS_CHARS = 12
+
+
+def _apposed_names(lex: OrgLexicon, folded: str, start_index, end_index) -> list[_Candidate]:
+    """A name given in apposition after a dash, ending in the head its class ends in.
+
+    苍南县首家小区业主服务中心——灵溪镇天和一二期小区业主服务中心: the words before the
+    dash end in an organization head (中心), and the words after it, up to the
+    same head, are that body's own name, however jieba cut them.  The name
+    must begin with a place (灵溪镇), which keeps a dash between two ordinary
+    names (中国人民银行——中央银行) out.
+    """
+    out = []
+    for m in _APPOSITION_DASH_RE.finditer(folded):
+        suffix = lex.longest_suffix(folded[max(0, m.start() - _APPOSITION_CLASS_CHARS):m.start()])
+        if suffix is None or lex.suffixes[suffix][1] == "block":
+            continue
+        start = m.end()
+        window = folded[start:start + MAX_NAME_CHARS]
+        stop = _APPOSITION_END_RE.search(window)
+        if stop is not None:
+            window = window[:stop.start()]
+        at = window.find(suffix)
+        if at < 2 or start not in start_index:
+            continue
+        end = start + at + len(suffix)
+        if end not in end_index:
+            continue
+        if not any(lex.is_place_chain(window[:k]) for k in range(2, min(at, 8) + 1)):
+            continue
+        out.append(_Candidate(start, end, lex.suffixes[suffix][0]))
+    return out
 
 
 #: a group of a tournament introducing its teams (e组的美国、俄罗斯, A组：巴西、挪威)
