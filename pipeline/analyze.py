@@ -22,7 +22,8 @@ from pipeline.extract.orgs import extract_orgs
 from pipeline.extract.orgs_lexicon import load_lexicon
 from pipeline.extract.themes import load_taxonomy, score_themes
 from pipeline.model import Article, ArticleAnalysis
-from pipeline.segment import read_user_dictionary, resolve_engine, segment
+from pipeline.segment import (_jieba, default_dictionary, read_user_dictionary, resolve_engine,
+                              segment)
 
 #: ``[themes]`` keys that tune theme scoring (see ``pipeline.extract.themes.Taxonomy``)
 _THEME_THRESHOLDS = (("min_score", float), ("relative_min", float), ("max_themes", int))
@@ -111,6 +112,21 @@ class AnalysisSettings:
         _stopwords(self.stopwords)
         _taxonomy(self.taxonomies)
         load_lexicon(self.orgs_data)
+
+    def preload(self) -> None:
+        """Load every dictionary the per-article stages use, in this process.
+
+        A process about to fork workers calls this: the workers then share
+        one copy of each, read once, instead of each reading its own on its
+        first article (jieba's dictionary, which the fast engine falls back
+        on, takes half a second to read).
+        """
+        self.check()
+        user_dictionary = self.user_dictionary or default_dictionary()
+        segment("", user_dictionary=user_dictionary, engine=self.engine)
+        # jieba itself: the only engine, or the one rjieba's cut falls back on
+        # around the (few) places the two may cut differently.
+        _jieba(user_dictionary)
 
     def as_dict(self) -> dict:
         return asdict(self)

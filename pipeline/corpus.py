@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Optional
 
@@ -35,6 +34,8 @@ CHUNK_ARTICLES = 512
 
 #: tables written while articles stream in; the others at the end
 STREAMED = ("documents", "articles", "figures", "article_themes")
+#: the streamed tables written every CHUNK_ARTICLES articles
+_WITH_ARTICLES = ("articles", "figures", "article_themes")
 
 
 class CorpusTables:
@@ -54,7 +55,8 @@ class CorpusTables:
 
     Use as a context manager: :meth:`add_document` for each document read,
     :meth:`add` for each article's analysis (input order), then
-    :meth:`finish`, which returns the run's notes.
+    :meth:`finish`, which returns the run's notes (and, when asked to leave
+    them open, :meth:`finish_reviews` for the review sheets).
     """
 
     def __init__(self, tables_dir: Path, *, config: Config, reviews=None,
@@ -85,7 +87,10 @@ class CorpusTables:
         self.n_documents += 1
         pending = self._pending["documents"]
         pending.extend(T.document_rows([document]))
-        if len(pending) >= CHUNK_ARTICLES:  # many documents without articles (empty files)
+        # Documents are chunked by their own count, not at the articles'
+        # flushes: how far reading runs ahead of the analyses (more with more
+        # workers) then leaves the row groups, and the bytes, as they are.
+        if len(pending) >= CHUNK_ARTICLES:
             self._writers["documents"].write(pending)
             self._pending["documents"] = []
 
@@ -99,11 +104,13 @@ class CorpusTables:
         self._terms.append(list(analysis.terms))
         if analysis.mentions:
             self._mentions[a.article_id] = analysis.mentions
-        themes = [dict(r, article_id=a.article_id) for r in analysis.themes]
-        self._theme_rows.extend({k: r.get(k) for k in ("article_id", "theme", "parent", "score")}
-                                for r in themes)
-        self._pending["article_themes"].extend(
-            dict(r, evidence="|".join(r.get("evidence", []))) for r in themes)
+        article_id = a.article_id
+        theme_rows, pending_themes = self._theme_rows, self._pending["article_themes"]
+        for r in analysis.themes:
+            theme_rows.append({"article_id": article_id, "theme": r.get("theme"),
+                               "parent": r.get("parent"), "score": r.get("score")})
+            pending_themes.append(dict(r, article_id=article_id,
+                                       evidence="|".join(r.get("evidence", []))))
         self._pending["articles"].extend(T.article_rows([analysis]))
         figures = self._unique_ids(T.figure_rows(analysis))
         self._pending["figures"].extend(figures)
@@ -123,9 +130,9 @@ class CorpusTables:
                 row["figure_id"] = f"{row['figure_id']}-{n}"
         return rows
 
-    def _flush(self) -> None:
+    def _flush(self, *, last: bool = False) -> None:
         self.tally.apply(self._pending["figures"])
-        for name in STREAMED:
+        for name in STREAMED if last else _WITH_ARTICLES:
             self._writers[name].write(self._pending[name])
             self._pending[name] = []
         if self._review is not None:
@@ -135,49 +142,77 @@ class CorpusTables:
 
     # ------------------------------------------------------------------ corpus steps
 
-    def finish(self, *, parallel: bool = False) -> list[str]:
+    def finish(self, *, parallel: bool = False, reviews_later: bool = False) -> list[str]:
         """Write the remaining rows and the corpus-level tables; return the run's notes.
 
-        With ``parallel`` the topic model, which nothing else waits for, is
-        fitted in a forked process (:class:`pipeline.forked.InChild`) while
-        this one resolves organizations, scores keywords and themes and
-        finishes the review sheets.
+        Parameters
+        ----------
+        parallel : bool, default False
+            Use a second core: the topic model and the other corpus steps
+            (organizations, mentions, keywords, theme shares) each run in a
+            forked process (:class:`pipeline.forked.InChild`) while this one
+            finishes the review sheets.  The files are the same either way.
+        reviews_later : bool, default False
+            Leave the review sheets open: the caller finishes them with
+            :meth:`finish_reviews` (say, while a forked process renders the
+            briefing, which does not read them).  The corpus steps then run
+            here, beside the topic model when ``parallel``.
         """
-        self._flush()
+        self._flush(last=True)
         for writer in self._writers.values():
             writer.close()
         self._writers = {}
-        config = self.config
-        topics_step = InChild(self._topics, True, what="the topic model") if parallel else None
-        with topics_step or nullcontext():
-            orgs_dir = config.path("orgs", "data_dir")
-            organizations, resolved = resolve_organizations(
-                self._mentions, data_dir=str(orgs_dir) if orgs_dir else None)
-            self._mentions = {}
-            self._write("organizations", [dict(o, aliases="|".join(o["aliases"]))
-                                          for o in organizations])
-            with T.TableWriter(self.tables_dir, "mentions") as writer:
-                rows: list[dict] = []
-                for article_id, mentions in resolved.items():
-                    rows.extend(T.mention_rows(article_id, mentions))
-                    if len(rows) >= 20 * CHUNK_ARTICLES:
-                        writer.write(rows)
-                        rows = []
-                writer.write(rows)
-
-            keywords = corpus_keywords(self._terms,
-                                       top_n=int(config.get("report", "top_keywords", 30)))
-            self._write("keywords", keywords)
-            self._write("themes", theme_shares(self._theme_rows, self.n_articles))
-            self._write("themes_by_month", themes_by_month(self._theme_rows, self._dates))
-            if self._review is not None:
-                self._review.close(self.tally.summary())
-                self._review = None
-            notes = self._topics(False) if topics_step is None else []
-        if topics_step is not None:
+        if not parallel:
+            self._corpus_steps(False)
+            notes = self._topics(False)
+            if not reviews_later:
+                self.finish_reviews()
+        elif reviews_later:
+            with InChild(self._topics, True, what="the topic model") as topics_step:
+                self._corpus_steps(False)
             notes = topics_step.result
-        self.close()
+        else:
+            # Neither forked step touches the review writer: its files are
+            # this process's alone (a child ends without flushing its copy).
+            with InChild(self._topics, True, what="the topic model") as topics_step, \
+                    InChild(self._corpus_steps, True, what="the corpus steps"):
+                self.finish_reviews()
+            notes = topics_step.result
+        self._mentions = {}  # the forked steps had their own copy
+        if not reviews_later:
+            self.close()
         return notes
+
+    def finish_reviews(self) -> None:
+        """Finish the review sheets and page (counts from the final tally)."""
+        if self._review is not None:
+            self._review.close(self.tally.summary())
+            self._review = None
+
+    def _corpus_steps(self, in_child: bool) -> None:
+        """Resolve organizations; write ``organizations``, ``mentions``, ``keywords``, themes."""
+        if in_child:
+            self._terms.reopen()  # its own file position, not the parent's
+        config = self.config
+        orgs_dir = config.path("orgs", "data_dir")
+        organizations, resolved = resolve_organizations(
+            self._mentions, data_dir=str(orgs_dir) if orgs_dir else None)
+        self._mentions = {}
+        self._write("organizations", [dict(o, aliases="|".join(o["aliases"]))
+                                      for o in organizations])
+        with T.TableWriter(self.tables_dir, "mentions") as writer:
+            rows: list[dict] = []
+            for article_id, mentions in resolved.items():
+                rows.extend(T.mention_rows(article_id, mentions))
+                if len(rows) >= 20 * CHUNK_ARTICLES:
+                    writer.write(rows)
+                    rows = []
+            writer.write(rows)
+        keywords = corpus_keywords(self._terms,
+                                   top_n=int(config.get("report", "top_keywords", 30)))
+        self._write("keywords", keywords)
+        self._write("themes", theme_shares(self._theme_rows, self.n_articles))
+        self._write("themes_by_month", themes_by_month(self._theme_rows, self._dates))
 
     def _topics(self, in_child: bool) -> list[str]:
         """Fit the topics, write ``topics`` and ``article_topics``; return notes."""

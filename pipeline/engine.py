@@ -139,10 +139,15 @@ class Engine:
                                          processes=True, dashboard_address=None, scheduler_kwargs={"dashboard": False})
             self._client = Client(self._cluster)
 
+    @property
+    def in_process(self) -> bool:
+        """Whether ``map`` runs the function in this process (nothing is pickled)."""
+        return self._pool is None and self._client is None
+
     # -- mapping ---------------------------------------------------------
     def map(self, func: Callable, items: Iterable) -> Iterator:
         """``func(item)`` for each item, yielded in input order."""
-        if self._pool is None and self._client is None:
+        if self.in_process:
             for item in items:
                 yield func(item)
             return

@@ -173,12 +173,17 @@ class PairMatcher:
     the same words.  A place can start a word only where its first two
     characters start one; those places are found for the whole text at once
     (the pairs hashed into a bit table, with numpy), and only there are the
-    words tried, longest first.
+    words tried: the longer words by one set lookup per word length, longest
+    first, then the pair itself.
 
     Parameters
     ----------
     words : iterable of str
         The literal words, each of two characters or more; repeats are ignored.
+    unbroken : iterable of str, optional
+        Words that never match across a break (see ``breaks`` of
+        :meth:`leftmost_longest`), such as short words that must not straddle
+        a token boundary.
 
     Raises
     ------
@@ -189,17 +194,34 @@ class PairMatcher:
     --------
     >>> PairMatcher(["民政", "民政局", "政局"]).leftmost_longest("县民政局")
     [(1, 4, '民政局')]
+    >>> matcher = PairMatcher(["国家", "家庭"], unbroken=["国家"])
+    >>> matcher.leftmost_longest("中国家庭", breaks=[0, 2])
+    [(2, 4, '家庭')]
     """
 
-    def __init__(self, words: Iterable[str]):
+    def __init__(self, words: Iterable[str], *, unbroken: Iterable[str] = ()):
         by_pair: dict[str, list] = {}
         for word in set(words):
             if len(word) < 2:
                 raise ValueError(f"PairMatcher needs words of two characters or more, got {word!r}")
             by_pair.setdefault(word[:2], []).append(word)
+        unbroken = frozenset(unbroken)
         #: first two characters -> ((word, length), ...), longest first, then by word
         self._by_pair = {pair: tuple((w, len(w)) for w in sorted(ws, key=lambda w: (-len(w), w)))
                          for pair, ws in by_pair.items()}
+        self._unbroken = frozenset(w for ws in by_pair.values() for w in ws if w in unbroken)
+        #: first two characters -> (the pair if it is a word itself, else None; whether
+        #: that word is unbroken; ((length, {word: unbroken}), ...) of the longer
+        #: words, longest first).  Two words of one length cannot both match at a
+        #: place, so a length needs one set lookup, not one test per word.
+        self._entries = {}
+        for pair, ws in by_pair.items():
+            lengths: dict[int, dict] = {}
+            for w in ws:
+                if len(w) > 2:
+                    lengths.setdefault(len(w), {})[w] = w in unbroken
+            self._entries[pair] = (pair if pair in ws else None, pair in unbroken,
+                                   tuple(sorted(lengths.items(), reverse=True)))
         table = np.zeros(1 << _PAIR_BITS, dtype=bool)
         if by_pair:
             firsts = _code_points("".join(by_pair))  # the pairs, back to back
@@ -210,7 +232,8 @@ class PairMatcher:
         return sum(map(len, self._by_pair.values()))
 
     def leftmost_longest(self, text: str, *,
-                         accept: Optional[Callable[[int, int, str], bool]] = None
+                         accept: Optional[Callable[[int, int, str], bool]] = None,
+                         breaks: Optional[Iterable[int]] = None
                          ) -> list[tuple[int, int, str]]:
         """Leftmost-longest, non-overlapping occurrences of the words in ``text``.
 
@@ -222,6 +245,11 @@ class PairMatcher:
             ``accept(start, end, word) -> bool``; an occurrence it rejects is
             skipped as if it did not exist (a shorter or later one may then be
             taken).  Default: accept all.
+        breaks : iterable of int, optional
+            Offsets, in any order, where ``text`` is broken (token starts).
+            An occurrence of an ``unbroken`` word with a break strictly inside
+            it is skipped like a rejected one.  Read once, and only when such
+            a word is found, so a lazy iterable (``map``) costs nothing otherwise.
 
         Returns
         -------
@@ -231,7 +259,47 @@ class PairMatcher:
         if len(text) < 2 or not self._by_pair:
             return []
         places = np.flatnonzero(self._table[_pair_hashes(_code_points(text))]).tolist()
-        by_pair = self._by_pair
+        if accept is not None:
+            return self._scan(text, places, accept, breaks)
+        entries = self._entries
+        marks = None  # bytes, 1 where a break lies; made when an unbroken word is found
+        chosen = []
+        reach = 0
+        for start in places:
+            if start < reach:
+                continue
+            entry = entries.get(text[start:start + 2])
+            if entry is None:
+                continue  # a hash collision
+            pair_word, pair_unbroken, longer = entry
+            for length, words in longer:
+                end = start + length
+                word = text[start:end]
+                if word in words:
+                    if words[word] and breaks is not None:
+                        if marks is None:
+                            marks = _break_marks(breaks, len(text))
+                        if any(marks[start + 1:end]):
+                            continue
+                    chosen.append((start, end, word))
+                    reach = end
+                    break
+            else:
+                if pair_word is not None:
+                    if pair_unbroken and breaks is not None:
+                        if marks is None:
+                            marks = _break_marks(breaks, len(text))
+                        if marks[start + 1]:
+                            continue
+                    chosen.append((start, start + 2, pair_word))
+                    reach = start + 2
+        return chosen
+
+    def _scan(self, text: str, places: list, accept: Callable[[int, int, str], bool],
+              breaks: Optional[Iterable[int]]) -> list[tuple[int, int, str]]:
+        """:meth:`leftmost_longest` with ``accept``: every word of a place tried in turn."""
+        by_pair, unbroken = self._by_pair, self._unbroken
+        marks = None
         chosen = []
         reach = 0
         for start in places:
@@ -241,9 +309,29 @@ class PairMatcher:
             if words is None:
                 continue  # a hash collision
             for word, length in words:
-                if (length == 2 or text.startswith(word, start)) and (
-                        accept is None or accept(start, start + length, word)):
-                    chosen.append((start, start + length, word))
-                    reach = start + length
+                end = start + length
+                if not (length == 2 or text.startswith(word, start)):
+                    continue
+                if word in unbroken and breaks is not None:
+                    if marks is None:
+                        marks = _break_marks(breaks, len(text))
+                    if any(marks[start + 1:end]):
+                        continue
+                if accept(start, end, word):
+                    chosen.append((start, end, word))
+                    reach = end
                     break
         return chosen
+
+
+def _break_marks(breaks: Iterable[int], n: int) -> bytes:
+    """``marks[k]`` is 1 where ``k`` is one of ``breaks``, else 0, for ``0 <= k <= n``.
+
+    Bytes, because indexing them one offset at a time is far cheaper than
+    indexing a numpy array.  Offsets outside ``1 .. n - 1`` never lie
+    strictly inside a word of the text, so they are left out.
+    """
+    offsets = np.fromiter(breaks, dtype=np.int64)
+    marks = np.zeros(n + 1, dtype=np.uint8)
+    marks[offsets[(offsets > 0) & (offsets < n)]] = 1
+    return marks.tobytes()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
-from typing import Optional
+from typing import NamedTuple, Optional
 
 #: Kinds of figure, as fixed by the figure contract (shared/spec/figures.md).
 FIGURE_KINDS = ("money", "count", "quantity", "percent", "date", "time",
@@ -28,9 +28,14 @@ ORG_TYPES = ("government", "party", "social_organization", "enterprise",
 DOC_STATUSES = ("ok", "empty", "skipped", "failed")
 
 
-@dataclass(slots=True)
-class Token:
-    """One segmented word with its offsets into the article text."""
+class Token(NamedTuple):
+    """One segmented word with its offsets into the article text.
+
+    A named tuple rather than a dataclass: an article has hundreds of tokens
+    and ``segment`` builds them all in C (``tuple.__new__`` over zipped
+    columns) instead of calling a Python ``__init__`` per token.  Tokens are
+    read-only values; compare them with tokens, not with plain tuples.
+    """
     start: int
     end: int
     text: str

@@ -28,7 +28,6 @@ from __future__ import annotations
 import math
 import tomllib
 from collections import Counter
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping, Optional, Sequence
@@ -230,9 +229,12 @@ def group_totals(fig: pd.DataFrame, kind: str, *, top: int, max_sources: int,
     sizes["named"] = sizes["obj"] != NO_OBJECT
     sizes = sizes.sort_values(["named", "n", "lo_sum", "obj", "u"],
                               ascending=[False, False, False, True, True]).head(top)
+    # the rows of each group by position, found once (not two string
+    # comparisons over all rows per group shown)
+    positions = rows.groupby(["obj", "u"], sort=False).indices
     out = []
-    for obj, u in zip(sizes["obj"], sizes["u"]):
-        g = rows[(rows["obj"] == obj) & (rows["u"] == u)]
+    for obj, u in zip(sizes["obj"].tolist(), sizes["u"].tolist()):
+        g = rows.iloc[positions[(obj, u)]]
         t = _sum(g, key=f"total-{kind}-{stable_hash(obj, u, length=10)}", kind=kind, unit=u,
                  label=obj, max_sources=max_sources, linked=linked)
         t["object"] = obj
@@ -363,17 +365,19 @@ def _timeline(fig: pd.DataFrame, *, top: int, linked: set, title_by_article: dic
                 "first": None, "last": None}
     dates = dated["date"].astype("string")
     counts = dates.value_counts()
-    keep = set(sorted(counts.index, key=lambda d: (-counts[d], d))[:top])
+    n_by_date = dict(zip(counts.index.tolist(), counts.tolist()))
+    keep = set(sorted(n_by_date, key=lambda d: (-n_by_date[d], d))[:top])
+    positions = dated.groupby(dates, sort=False).indices  # each date's rows, found once
     rows = []
     for d in sorted(keep):
-        g = dated[dates == d].sort_values(["article_order", "start"])
+        g = dated.iloc[positions[d]].sort_values(["article_order", "start"])
         examples = []
         for f in _records(g.head(3)):
             linked.add(f["figure_id"])
             examples.append({"figure_id": f["figure_id"], "text": f["text"],
                              "article_title": title_by_article.get(f["article_id"], "")})
-        rows.append({"date": d, "n": int(counts[d]), "examples": examples,
-                     "more": int(counts[d]) - len(examples)})
+        rows.append({"date": d, "n": int(n_by_date[d]), "examples": examples,
+                     "more": int(n_by_date[d]) - len(examples)})
     ordered = dated.assign(_d=dates).sort_values(["_d", "article_order", "start"])
     ends = []
     for f in (ordered.iloc[0], ordered.iloc[-1]):
@@ -465,7 +469,8 @@ def _themes(tables: dict, *, title_by_article: dict, top: int) -> dict:
         evidence = {}
         if art is not None and len(art):
             for theme, g in art.groupby("theme"):
-                terms = Counter(x for ev in g["evidence"].dropna() for x in str(ev).split("|") if x)
+                terms = Counter(x for ev in g["evidence"].dropna().tolist()
+                                for x in str(ev).split("|") if x)
                 evidence[theme] = [w for w, _ in sorted(terms.items(), key=lambda kv: (-kv[1], kv[0]))[:5]]
         for r in _records(t):
             r["share_pct"] = 100.0 * (r["share"] or 0.0)
@@ -475,7 +480,7 @@ def _themes(tables: dict, *, title_by_article: dict, top: int) -> dict:
     per_article = {}
     if art is not None and len(art):
         a = art.sort_values(["article_id", "score", "theme"], ascending=[True, False, True])
-        for aid, theme in zip(*(a.groupby("article_id", sort=False).head(3)[c]
+        for aid, theme in zip(*(a.groupby("article_id", sort=False).head(3)[c].tolist()
                                 for c in ("article_id", "theme"))):
             per_article.setdefault(aid, []).append(theme)
     months = []
@@ -506,6 +511,13 @@ def _article_texts(tables: Mapping, article_ids: set) -> dict:
     return dict(zip(articles["article_id"], articles["text"]))
 
 
+#: the columns of the figures (with ``effective_figures``' own) that the
+#: totals, key figures, timeline, charts and counts read
+_CORE_FIGURE_COLUMNS = ("figure_id", "article_id", "start", "text", "kind", "unit", "object",
+                        "date", "lo", "hi", "approx", "included", "verified", "status",
+                        "article_order")
+
+
 def build_context(tables: Mapping, *, notes: Iterable[str] = (), config: Optional[Config] = None,
                   reviews: Optional[dict] = None) -> dict:
     """Everything the templates show, computed once from the tables.
@@ -533,11 +545,17 @@ def build_context(tables: Mapping, *, notes: Iterable[str] = (), config: Optiona
     # read without them, and the texts of only the articles shown (below).
     articles = _table(tables, "articles", without=("text",)).reset_index(drop=True)
     articles = articles.assign(article_order=np.arange(len(articles)))
-    order_by_article = dict(zip(articles["article_id"], articles["article_order"]))
+    article_ids = articles["article_id"].tolist()
+    order_by_article = dict(zip(article_ids, articles["article_order"].tolist()))
     title_by_article = {aid: (t if isinstance(t, str) and t else "（无标题）")
-                        for aid, t in zip(articles["article_id"], articles["title"])}
-    fig = effective_figures(_table(tables, "figures", without=("sentence",)))
-    fig["article_order"] = fig["article_id"].map(order_by_article).fillna(-1).astype("int64")
+                        for aid, t in zip(article_ids, articles["title"].tolist())}
+    full_fig = effective_figures(_table(tables, "figures", without=("sentence",)))
+    full_fig["article_order"] = (full_fig["article_id"].map(order_by_article)
+                                 .fillna(-1).astype("int64"))
+    # Totals, key figures, timeline and charts read a few columns: each of
+    # their many row selections copies every column, so they get only those.
+    # The figures shown in full (the appendix) come from ``full_fig``.
+    fig = full_fig[[c for c in _CORE_FIGURE_COLUMNS if c in full_fig.columns]]
     linked: set = set()
     report_notes: list[str] = []
     n_articles = len(articles)
@@ -585,11 +603,11 @@ def build_context(tables: Mapping, *, notes: Iterable[str] = (), config: Optiona
 
     # The appendix: every figure, or beyond the limit only those linked from above.
     max_inline = int(s["max_inline_figures"])
-    if len(fig) <= max_inline:
-        appendix = fig
+    if len(full_fig) <= max_inline:
+        appendix = full_fig
         appendix_complete = True
     else:
-        appendix = fig[fig["figure_id"].isin(linked)]
+        appendix = full_fig[full_fig["figure_id"].isin(linked)]
         appendix_complete = False
     appendix = appendix.sort_values(["article_order", "start", "end"])
     text_by_article = _article_texts(tables, set(appendix["article_id"])
@@ -907,60 +925,12 @@ EMBEDDED_FONT_FAMILY = "Briefing Noto Sans SC"
 
 @lru_cache(maxsize=4)
 def _font_subset_base64(chars: str) -> str:
+    """The embedded font for ``chars`` (WOFF), base64-encoded (see ``pipeline.fonts``)."""
     import base64
-    import io
 
-    import pylopdf_fonts_zh_cn
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
+    from pipeline import fonts
 
-    font = TTFont(str(pylopdf_fonts_zh_cn.sans_path()), recalcTimestamp=False)
-    options = subset.Options()
-    options.flavor = "woff"          # zlib-compressed; needs no extra package
-    options.hinting = False
-    options.desubroutinize = True
-    options.layout_features = ["kern", "palt", "vert"]
-    options.name_IDs = [0, 1, 2, 13, 14]  # keep the copyright and licence (OFL)
-    options.notdef_outline = True
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text=chars)
-    subsetter.subset(font)
-    buf = io.BytesIO()
-    with _glyph_bounds_memo():
-        font.save(buf)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-@contextmanager
-def _glyph_bounds_memo():
-    """Compute each CFF glyph's bounds once while a font is saved.
-
-    Saving recalculates the hhea, vhea and CFF font bounding boxes, and each
-    one draws every glyph again (a third of the time of a subset).  Inside
-    this block ``T2CharString.calcBounds`` remembers its answer per glyph,
-    so the bytes written are the same and each glyph is drawn once.
-    """
-    from fontTools.misc.psCharStrings import T2CharString
-
-    original = T2CharString.calcBounds
-    memo: dict[int, tuple] = {}
-
-    def calc_bounds(charstring, glyph_set):
-        # Saving only encodes glyphs (a program becomes bytecode), it never
-        # changes an outline, so a glyph's bounds hold for the whole save.
-        # The memo keeps the charstring alive, so its id cannot be reused.
-        hit = memo.get(id(charstring))
-        if hit is not None and hit[0] is charstring and hit[1] is glyph_set:
-            return hit[2]
-        bounds = original(charstring, glyph_set)
-        memo[id(charstring)] = (charstring, glyph_set, bounds)
-        return bounds
-
-    T2CharString.calcBounds = calc_bounds
-    try:
-        yield
-    finally:
-        T2CharString.calcBounds = original
+    return base64.b64encode(fonts.embedded_font().subset(chars)).decode("ascii")
 
 
 def font_face_css(text: str) -> str:
@@ -971,23 +941,31 @@ def font_face_css(text: str) -> str:
     one self-contained file: the subset of a page's few hundred characters
     is ~100 KB instead of the font's 8 MB.
     """
-    chars = "".join(sorted({c for c in text if c.isprintable() and not c.isspace()}))
+    # set() first: a page is a megabyte, its distinct characters a few thousand
+    chars = "".join(sorted(c for c in set(text) if c.isprintable() and not c.isspace()))
     return ("@font-face { font-family: \"%s\"; font-style: normal; font-weight: 400 700; "
             "font-display: block; src: url(data:font/woff;base64,%s) format(\"woff\"); }"
             % (EMBEDDED_FONT_FAMILY, _font_subset_base64(chars)))
 
 
+#: where the ``@font-face`` rule goes until the page's characters are known: it
+#: cannot come from the context (text there has ``<`` escaped)
+_FONT_FACE_SLOT = "<font-face-slot>"
+
+
 def render(ctx: dict, *, embed_font: bool = True) -> tuple[str, str]:
     """The briefing as (HTML, Markdown) text.
 
-    With ``embed_font`` the HTML is rendered twice: once to learn which
-    characters it shows, once with the font subset for exactly those.
+    With ``embed_font`` the HTML is rendered once with a slot for the
+    ``@font-face`` rule, which is then filled with the font subset for the
+    characters of the rest of the page.
     """
     template = environment(autoescape=True).get_template("briefing.html.j2")
-    html = template.render(**ctx, font_face="", embedded_font=EMBEDDED_FONT_FAMILY)
+    html = template.render(**ctx, font_face=_FONT_FACE_SLOT if embed_font else "",
+                           embedded_font=EMBEDDED_FONT_FAMILY)
     if embed_font:
-        html = template.render(**ctx, font_face=font_face_css(html),
-                               embedded_font=EMBEDDED_FONT_FAMILY)
+        head, tail = html.split(_FONT_FACE_SLOT)  # exactly once: a template line
+        html = head + font_face_css(head + tail) + tail
     md = environment(autoescape=False).get_template("briefing.md.j2").render(**ctx)
     return html, md
 

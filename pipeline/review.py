@@ -644,8 +644,8 @@ class ReviewWriter:
             xlsx = self._staged(XLSX_NAME, "wb")
             self._xlsx = _XlsxStream(xlsx.fh)
             csv_file = self._staged(CSV_NAME, "w", encoding="utf-8-sig", newline="")
-            self._csv = csv.writer(csv_file.fh, lineterminator="\n")
-            self._csv.writerow(SHEET_COLUMNS)
+            self._csv = csv_file.fh
+            self._csv.write(_csv_lines([[c] for c in SHEET_COLUMNS], 1))
             self._pages = _PageStream(self.out_dir, page_figures)
         except BaseException:
             self.discard()
@@ -696,14 +696,16 @@ class ReviewWriter:
         rows, self._pending = self._pending, []
         if not rows:
             return
-        self._xlsx.add(rows)
-        self._csv.writerows(_csv_cells(r) for r in rows)
-        self._pages.add(rows)
+        # one column-wise view of the batch serves the three files
+        batch = _Batch(rows)
+        self._xlsx.add_batch(batch)
+        self._csv.write(_csv_lines([_csv_column(batch.columns[col], numeric)
+                                    for col, numeric in _CSV_PLAN], batch.n))
+        self._pages.add_batch(batch)
         counts = self._counts
-        for r in rows:
-            if r["status"] in counts:
-                counts[r["status"]] += 1
-        self._n_figures += len(rows)
+        for status in counts:
+            counts[status] += batch.columns["status"].count(status)
+        self._n_figures += batch.n
 
     def close(self, summary: Optional[dict] = None) -> None:
         """Finish every file and rename it into place.
@@ -760,6 +762,31 @@ class ReviewWriter:
             self.close()
         else:
             self.discard()
+
+
+#: the keys of a sheet row (see :func:`_sheet_row`)
+_ROW_KEYS = ("figure_id", "article_id", "article", "before", "figure", "after", "sentence", "kind",
+             "value", "low", "high", "unit", "qualifier", "object", "date", "status",
+             "corrected_value", "note")
+_ROW_VALUES = operator.itemgetter(*_ROW_KEYS)
+
+
+class _Batch:
+    """Sheet rows (dicts of :func:`_sheet_row`) and the same rows column by column.
+
+    The three files are written a column at a time: checks and escapes that
+    hold for a whole column of a batch are done once for it, not per cell.
+    ``columns`` maps each key of ``_ROW_KEYS`` to a tuple, a missing key to Nones.
+    """
+
+    def __init__(self, rows: Sequence[dict]):
+        self.rows = rows
+        self.n = len(rows)
+        try:
+            values = list(zip(*map(_ROW_VALUES, rows))) if rows else [()] * len(_ROW_KEYS)
+        except KeyError:
+            values = [tuple(r.get(k) for r in rows) for k in _ROW_KEYS]
+        self.columns = dict(zip(_ROW_KEYS, values))
 
 
 class _StagedFile:
@@ -905,6 +932,104 @@ def _csv_cells(r: dict) -> list[str]:
 
 
 _CSV_PLAN = tuple((col, col in NUMERIC_COLUMNS) for col in SHEET_COLUMNS)
+
+#: characters that make a value odd wherever they are (see _odd_rows): control
+#: characters but the line break (the values' separator), and what
+#: writable_text replaces
+_ODD_CHARS = "\x00-\x09\x0b-\x1f\ud800-\udfff\ufffe\uffff"
+#: whitespace but the line break
+_SPACE = "[^\\S\n]"
+#: a value ending in whitespace, as a pattern of _odd_rows (``ends``)
+_ENDS_IN_SPACE = re.compile(f"\n(?<={_SPACE}\n)")
+
+# Text whose cells a whole column of the batch can take as they are: no
+# character writable_text replaces, no formula trigger after leading quotes
+# at the start of a cell (escape_formula keeps it) and nothing the csv module
+# quotes (its delimiter, quote character or line terminator).
+_CSV_ODD_STARTS = re.compile("\n(?='*[" + re.escape("".join(FORMULA_TRIGGERS)) + "])")
+_CSV_ODD_CHARS = re.compile(f'[,"{_ODD_CHARS}]')
+
+
+def _odd_rows(values: Sequence, *, starts: Optional[re.Pattern] = None,
+              ends: Optional[re.Pattern] = None, chars: Optional[re.Pattern] = None,
+              limit: Optional[int] = None) -> Optional[set]:
+    """The indices of ``values`` that are odd; None when some value is not text.
+
+    A value is odd when it holds a line break, is longer than ``limit`` or
+    one of the patterns matches it.  The patterns are searched in the values
+    joined by line breaks, with one before the first and after the last, so
+    most batches, which have no odd value, cost one search each: ``starts``
+    matches the line break before a value (``\\n(?=…)``), ``ends`` the one
+    after it (``\\n(?<=…)``) and ``chars`` a character inside it.  A pattern
+    that starts with a literal character or a character set is searched fast.
+    """
+    try:
+        joined = "\n" + "\n".join(values) + "\n"
+    except TypeError:
+        return None
+    odd = set()
+    if joined.count("\n") != len(values) + 1:
+        odd.update(i for i, v in enumerate(values) if "\n" in v)
+    if limit is not None and len(joined) > limit:
+        odd.update(i for i, v in enumerate(values) if len(v) > limit)
+    found = []  # positions inside (or at the start of) odd values
+    for pattern, shift in ((starts, 1), (ends, -1), (chars, 0)):
+        if pattern is not None and pattern.search(joined):
+            found.extend(m.start() + shift for m in pattern.finditer(joined))
+    if found:
+        # where each value ends in the joined text, its line break included
+        value_ends = 1 + np.cumsum(np.fromiter(map(len, values), dtype=np.int64,
+                                               count=len(values)) + 1)
+        odd.update(np.searchsorted(value_ends, found, side="right").tolist())
+    return odd
+
+
+def _split_odd(values: Sequence, odd: set) -> tuple[Optional[list], Sequence]:
+    """(indices of the values not in ``odd``, or None for all; those values)."""
+    if not odd:
+        return None, values
+    kept = [i for i in range(len(values)) if i not in odd]
+    return kept, [values[i] for i in kept]
+
+
+def _escaped(values: Sequence[str]) -> Sequence[str]:
+    """Printable ``values`` escaped as lxml escapes text, all at once."""
+    joined = "\n".join(values)
+    if "&" in joined or "<" in joined or ">" in joined:
+        return _escape_text(joined).split("\n")
+    return values
+
+
+def _csv_column(values: Sequence, numeric: bool) -> Sequence[str]:
+    """The CSV fields of one column of a batch, as :func:`_csv_cells` and ``csv.writer`` give them."""
+    if numeric:
+        return ["" if v is None else format_plain_number(v) for v in values]
+    out = ["" if v is None else v for v in values] if None in values else list(values)
+    odd = _odd_rows(out, starts=_CSV_ODD_STARTS, chars=_CSV_ODD_CHARS)
+    for i in (range(len(out)) if odd is None else odd):
+        v = values[i]
+        if v is not None:
+            out[i] = _csv_field(escape_formula(writable_text(str(v))))
+    return out
+
+
+def _csv_field(text: str) -> str:
+    """``text`` quoted as ``csv.writer`` (excel dialect, ``"\\n"`` line ends) quotes a field."""
+    if "," in text or '"' in text or "\n" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _csv_lines(columns: Sequence[Sequence[str]], n_rows: int) -> str:
+    """The CSV lines of ``n_rows`` rows given column by column as fields."""
+    if not n_rows:
+        return ""
+    # csv.writer writes a row of one empty field as "" (an empty line would be no row)
+    lines = map(",".join, zip(*columns))
+    if len(columns) == 1:
+        # csv.writer writes a row of one empty field as "" (an empty line is no row)
+        lines = [line or '""' for line in lines]
+    return "\n".join(lines) + "\n"
 
 
 #: column widths (in characters) of the XLSX sheet
@@ -1074,8 +1199,11 @@ class _XlsxStream:
         return head, self._rows.header_row, tail
 
     def add(self, rows: Sequence[dict]) -> None:
-        self._sheet.write(self._rows.serialize(rows, first=self._n + 2))
-        self._n += len(rows)
+        self.add_batch(_Batch(rows))
+
+    def add_batch(self, batch: "_Batch") -> None:
+        self._sheet.write(self._rows.serialize_batch(batch, first=self._n + 2))
+        self._n += batch.n
 
     def close(self) -> None:
         from openpyxl.writer.excel import ExcelWriter
@@ -1171,10 +1299,12 @@ class _SheetRows:
     escapes it with ASCII output (``&#NNNN;`` for every other character).
     ``tests/test_review_xlsx.py`` compares the bytes with openpyxl's on hostile rows.
 
-    A batch of rows is put together with its markup spelled ``_LT`` / ``_GT``
-    (characters no written text holds) and its text unescaped, then escaped
-    and its markup restored in one pass over the batch (:func:`_unmark`):
-    escaping cell by cell was most of the cost of a row.
+    A batch is put together column by column (:meth:`serialize_batch`): the
+    values of a column that need nothing but escaping (most) are found with
+    one search over the whole column (:func:`_odd_rows`), escaped at once and
+    written by one f-string per cell; the others go through the general
+    cell writers, whose markup is spelled ``_LT`` / ``_GT`` and restored by
+    :func:`_unmark` cell by cell.
     """
 
     def __init__(self, wb, ws, *, mark_font, sentence_style, quoted_sentence_style, quoted_style):
@@ -1189,8 +1319,10 @@ class _SheetRows:
         self._style_of = {"sentence": sentence_style, "quoted_sentence": quoted_sentence_style,
                           "quoted": quoted_style}
         self._style_attrs: dict[str, str] = {}
+        self._new_styles: dict[str, tuple] = {}
+        self._at = (0, 0)  # (row, column) of the cell being written in its batch
         self._plan = [(letter, col, _SENTENCE if col == "sentence" else
-                       _NUMBER if col in NUMERIC_COLUMNS else _TEXT, _mark(f'<c r="{letter}'))
+                       _NUMBER if col in NUMERIC_COLUMNS else _TEXT)
                       for letter, col in zip(self._letters, SHEET_COLUMNS)]
         # Printable text (no whitespace but " ") starting with none of these
         # and not ending in " " is written as it is: no formula guard, no
@@ -1198,6 +1330,18 @@ class _SheetRows:
         self._plain_first = " " + "".join(FORMULA_TRIGGERS) + "".join(
             {code[0] for code in self._error_codes})
         self._mark_run = _mark(f"<r>{self._mark_props}<t>") + MARK_OPEN
+        self._plain_mark_run = _unmark(self._mark_run)
+        # values none of these match are written as they are (see _text_cells,
+        # _sentence_cells): no edge whitespace (xml:space), formula guard, error
+        # code, character writable_text replaces or \r (escaped as &#13;)
+        self._odd_chars = re.compile(f"[{_ODD_CHARS}]")
+        # text cells: empty, or starting with a trigger, "#" or whitespace
+        self._odd_text_starts = re.compile(
+            f"\\n(?=[{re.escape(self._plain_first)}\\n]|{_SPACE})")
+        # the sentence's part before the figure: a formula, or whitespace first
+        self._odd_before_starts = re.compile(
+            f"\\n(?=[{re.escape(''.join(FORMULA_TRIGGERS))}]|{_SPACE})")
+        self._space_starts = re.compile(f"\\n(?={_SPACE})")
         #: the header row, ``<row r="1">…</row>``
         self.header_row = _unmark(self._row(1, [
             self._string_cell(f"{self._letters[i]}1", cell.value, self._style_attr(cell._style))
@@ -1209,9 +1353,23 @@ class _SheetRows:
 
     def _named_style(self, name: str) -> str:
         attr = self._style_attrs.get(name)
-        if attr is None:
+        if attr is not None:
+            return attr
+        # openpyxl numbers styles in the order cells are written, row by row;
+        # a batch is put together column by column, so a style first used in
+        # it is a placeholder until the batch knows where it is used first
+        first = self._new_styles.get(name)
+        if first is None or self._at < first:
+            self._new_styles[name] = self._at
+        return _STYLE_SLOT + name + _STYLE_SLOT
+
+    def _register_new_styles(self, text: str) -> str:
+        """``text`` with the placeholders of styles first used in it replaced, in row order."""
+        for name in sorted(self._new_styles, key=self._new_styles.__getitem__):
             attr = self._style_attrs[name] = self._style_attr(self._style_of[name])
-        return attr
+            text = text.replace(_STYLE_SLOT + name + _STYLE_SLOT, attr)
+        self._new_styles = {}
+        return text
 
     @staticmethod
     def _row(r: int, cells: list) -> str:
@@ -1255,51 +1413,137 @@ class _SheetRows:
 
     def serialize(self, rows: Sequence[dict], *, first: int) -> bytes:
         """``<row>`` elements of ``rows``, numbered from ``first``, as bytes."""
-        out: list[str] = []
-        add = out.append
-        plain_first, limit = self._plain_first, EXCEL_CELL_LIMIT
-        mark_run = self._mark_run
-        sentence_style = None
-        for r_i, r in enumerate(rows, start=first):
-            n = str(r_i)
-            add(f"{_ROW_OPEN}{n}{_ROW_MID}")
-            for letter, col, kind, cell_open in self._plan:
-                if kind is _SENTENCE:
-                    before, figure, after = r["before"], r["figure"], r["after"]
-                    # the common case of _sentence_cell(), inline
-                    if (before.isprintable() and figure.isprintable() and after.isprintable()
-                            and (not before or (before[0] not in plain_first
-                                                and before[-1] != " "))
-                            and (not after or (after[0] != " " and after[-1] != " "))):
-                        if sentence_style is None:
-                            sentence_style = self._named_style("sentence")
-                        add(f"{cell_open}{n}\"{sentence_style}{_SENTENCE_OPEN}")
-                        if before:
-                            add(f"{_RUN_OPEN}{before}{_RUN_CLOSE}")
-                        add(f"{mark_run}{figure}{MARK_CLOSE}{_RUN_CLOSE}")
-                        if after:
-                            add(f"{_RUN_OPEN}{after}{_RUN_CLOSE}")
-                        add(_SENTENCE_CLOSE)
-                    else:
-                        add(self._sentence_cell(letter, n, r))
-                    continue
-                v = r.get(col)
-                if v is None:
-                    continue
-                if kind is _NUMBER:
-                    if v.__class__ is not float:
-                        v = float(v)
-                    # v - v is 0 for a finite number, NaN for NaN and infinities
-                    add(f'{cell_open}{n}{_NUMBER_OPEN}{"%.16g" % v if v - v == 0 else ""}'
-                        f'{_NUMBER_CLOSE}')
-                elif (v.__class__ is str and v and v.isprintable() and v[0] not in plain_first
-                      and v[-1] != " " and len(v) <= limit):
-                    # the common case of _text_cell(), inline
-                    add(f"{cell_open}{n}{_TEXT_OPEN}{v}{_TEXT_CLOSE}")
-                else:
-                    add(self._text_cell(letter, n, v))
-            add(_ROW_CLOSE)
-        return _unmark("".join(out)).encode("ascii", "xmlcharrefreplace")
+        return self.serialize_batch(_Batch(rows), first=first)
+
+    def serialize_batch(self, batch: "_Batch", *, first: int) -> bytes:
+        """``<row>`` elements of the rows of ``batch``, numbered from ``first``, as bytes."""
+        columns, n = batch.columns, batch.n
+        numbers = list(map(str, range(first, first + n)))
+        cells = []
+        for c_i, (letter, col, kind) in enumerate(self._plan):
+            if kind is _SENTENCE:
+                column = self._sentence_cells(letter, c_i, numbers, columns["before"],
+                                              columns["figure"], columns["after"])
+            elif kind is _NUMBER:
+                column = self._number_cells(letter, numbers, columns[col])
+            else:
+                # an article's title repeats on each of its rows: spelled as
+                # character references once per title, not once per cell
+                column = self._text_cells(letter, c_i, numbers, columns[col],
+                                          once_each=col == "article")
+            if column is not None:
+                cells.append(column)
+        text = "".join(itertools.chain.from_iterable(zip(
+            [f'<row r="{r}">' for r in numbers], *cells, itertools.repeat("</row>", n))))
+        if self._new_styles:
+            text = self._register_new_styles(text)
+        return text.encode("ascii", "xmlcharrefreplace")
+
+    def _text_cells(self, letter: str, c_i: int, numbers: list, values: Sequence, *,
+                    once_each: bool = False) -> Optional[list]:
+        """The cells of one text column (None when the batch has no value in it).
+
+        Values that are printable, not empty, start with no formula trigger
+        or error code's ``#`` or space and end with no space are written as
+        they are; the others by :meth:`_text_cell`.
+        """
+        n = len(values)
+        if None in values:
+            where = [i for i, v in enumerate(values) if v is not None]
+            if not where:
+                return None
+            present = [values[i] for i in where]
+        else:
+            where, present = None, values
+        odd = _odd_rows(present, starts=self._odd_text_starts, ends=_ENDS_IN_SPACE,
+                        chars=self._odd_chars, limit=EXCEL_CELL_LIMIT)
+        if odd is None:  # not all text
+            odd = set(range(len(present)))
+        kept, plain = _split_odd(present, odd)
+        plain = _escaped(plain)
+        if once_each:
+            spelled = {v: v.encode("ascii", "xmlcharrefreplace").decode("ascii")
+                       for v in dict.fromkeys(plain)}
+            plain = [spelled[v] for v in plain]
+        cell_open = f'<c r="{letter}'
+        if where is None and kept is None:
+            return [f"{cell_open}{r}{_P_TEXT_OPEN}{v}{_P_TEXT_CLOSE}"
+                    for r, v in zip(numbers, plain)]
+        rows = where if where is not None else range(n)
+        out = [""] * n
+        for i, v in zip(rows if kept is None else [rows[k] for k in kept], plain):
+            out[i] = f"{cell_open}{numbers[i]}{_P_TEXT_OPEN}{v}{_P_TEXT_CLOSE}"
+        for k in sorted(odd):
+            i = rows[k]
+            self._at = (i, c_i)
+            out[i] = _unmark(self._text_cell(letter, numbers[i], values[i]))
+        return out
+
+    @staticmethod
+    def _number_cells(letter: str, numbers: list, values: Sequence) -> Optional[list]:
+        """The cells of one number column (None when the batch has no value in it)."""
+        if values.count(None) == len(values):
+            return None
+        cell_open = f'<c r="{letter}'
+        return ["" if v is None else
+                f"{cell_open}{r}{_P_NUMBER_OPEN}{_number_text(v)}{_P_NUMBER_CLOSE}"
+                for r, v in zip(numbers, values)]
+
+    def _sentence_cells(self, letter: str, c_i: int, numbers: list, befores: Sequence,
+                        figures: Sequence, afters: Sequence) -> list:
+        """The sentence cells of a batch, the figure marked.
+
+        Rows whose parts are printable, the part before the figure neither
+        formula-like nor with a space at an edge and the part after it
+        without one, are written here; the others by :meth:`_sentence_cell`.
+        """
+        n = len(numbers)
+        odd = set()
+        for values, starts, ends in ((befores, self._odd_before_starts, _ENDS_IN_SPACE),
+                                     (figures, None, None),
+                                     (afters, self._space_starts, _ENDS_IN_SPACE)):
+            odd_here = _odd_rows(values, starts=starts, ends=ends, chars=self._odd_chars)
+            if odd_here is None:  # not all text
+                odd = set(range(n))
+                break
+            odd |= odd_here
+        kept, (befores_kept, figures_kept, afters_kept) = _split_odd(
+            range(n), odd)[0], [_split_odd(v, odd)[1] for v in (befores, figures, afters)]
+        out = [""] * n
+        if len(odd) < n:
+            self._at = ((kept[0] if kept else 0), c_i)
+            head = f'"{self._named_style("sentence")}{_P_SENTENCE_OPEN}'
+            cell_open, mark_run = f'<c r="{letter}', self._plain_mark_run
+            cells = [f"{cell_open}{r}{head}{_P_RUN_OPEN + b + _P_RUN_CLOSE if b else ''}"
+                     f"{mark_run}{f}{MARK_CLOSE}{_P_RUN_CLOSE}"
+                     f"{_P_RUN_OPEN + a + _P_RUN_CLOSE if a else ''}{_P_SENTENCE_CLOSE}"
+                     for r, b, f, a in zip(numbers if kept is None else [numbers[i] for i in kept],
+                                           _escaped(befores_kept), _escaped(figures_kept),
+                                           _escaped(afters_kept))]
+            if kept is None:
+                return cells
+            for i, cell in zip(kept, cells):
+                out[i] = cell
+        for i in sorted(odd):
+            self._at = (i, c_i)
+            out[i] = _unmark(self._sentence_cell(letter, numbers[i], {
+                "before": befores[i], "figure": figures[i], "after": afters[i]}))
+        return out
+
+
+def _number_text(v: Any) -> str:
+    """A number cell's value as openpyxl writes it (``%.16g``; empty for NaN and infinities)."""
+    if v.__class__ is not float:
+        v = float(v)
+    # v - v is 0 for a finite number, NaN for NaN and infinities
+    return "%.16g" % v if v - v == 0 else ""
+
+
+def _escape_text(text: str) -> str:
+    """Printable text escaped as lxml escapes it."""
+    if "&" in text or "<" in text or ">" in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
 
 
 #: markup while a batch of sheet rows is put together: no written text holds
@@ -1329,6 +1573,14 @@ _EMPTY_CELL = _mark('<c r="{ref}"{style} t="inlineStr"></c>')
 _STRING_CELL = _mark('<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>')
 _RUN = _mark("<r>{props}<t{space}>{text}</t></r>")
 
+
+#: the same markup as it is written (a batch is put together column by column)
+_P_TEXT_OPEN, _P_TEXT_CLOSE = '" t="inlineStr"><is><t>', "</t></is></c>"
+_P_NUMBER_OPEN, _P_NUMBER_CLOSE = '" t="n"><v>', "</v></c>"
+_P_SENTENCE_OPEN, _P_SENTENCE_CLOSE = ' t="inlineStr"><is>', "</is></c>"
+_P_RUN_OPEN, _P_RUN_CLOSE = "<r><t>", "</t></r>"
+#: around the name of a style while its number is not known (see _SheetRows._named_style)
+_STYLE_SLOT = "\x03"
 
 #: how _SheetRows writes a column's cells
 _SENTENCE, _NUMBER, _TEXT = "sentence", "number", "text"
@@ -1414,36 +1666,69 @@ class _PageStream:
         self.n_pages = 0
 
     def add(self, rows: Sequence[dict]) -> None:
-        batch = []
-        for r in rows:
-            if self._fh is None or (self._n >= self._page_figures
-                                    and r["article_id"] != self._last_article):
-                self._render(batch)
-                batch = []
-                self._start_page()
-            batch.append(self._figure(r))
-            self._n += 1
-            self._last_article = r["article_id"]
-            if len(batch) == _PAGE_BATCH:
-                self._render(batch)
-                batch = []
-        self._render(batch)
+        self.add_batch(_Batch(rows))
 
-    def _figure(self, r: dict) -> tuple:
-        """The fields of one row of the page, in the order of ``_PAGE_FIELDS``."""
+    def add_batch(self, batch: "_Batch") -> None:
+        """Add the rows of ``batch``: a new page starts at the first article past a full page."""
+        articles = batch.columns["article_id"]
+        i, n = 0, batch.n
+        while i < n:
+            if self._fh is None or (self._n >= self._page_figures
+                                    and articles[i] != self._last_article):
+                self._start_page()
+            # the rows up to a full page, then the rest of the last article
+            j = min(n, i + max(0, self._page_figures - self._n))
+            last = articles[j - 1] if j > i else self._last_article
+            while j < n and articles[j] == last:
+                j += 1
+            self._render_columns(self._fields(batch, i, j), j - i)
+            self._n += j - i
+            self._last_article = last
+            i = j
+
+    def _fields(self, batch: "_Batch", i: int, j: int) -> list:
+        """The columns of page fields (``_PAGE_FIELDS``) of rows ``i:j`` of ``batch``."""
         from pipeline.report import figure_value_text
 
-        kind = r["kind"] or ""
-        kind_label = self._kind_labels.get(kind, kind)
-        self._kinds.setdefault(kind, kind_label)
-        self._articles.setdefault(r["article_id"], r["article"])
-        status = r["status"]
-        corrected = r["corrected_value"]
-        return (r["figure_id"], r["article_id"], r["article"], kind, kind_label,
-                r["before"], r["figure"], r["after"], figure_value_text(r), r["object"] or "",
-                status or "none", self._status_labels.get(status, status or ""),
-                format_plain_number(corrected) if corrected is not None else "",
-                r["note"] or "")
+        columns = batch.columns
+        kind_labels, status_labels = self._kind_labels, self._status_labels
+        kinds = [k or "" for k in columns["kind"][i:j]]
+        kind_label = [kind_labels.get(k, k) for k in kinds]
+        for kind, label in dict(zip(kinds, kind_label)).items():
+            self._kinds.setdefault(kind, label)
+        article_ids, titles = columns["article_id"][i:j], columns["article"][i:j]
+        articles = self._articles
+        for article_id, title in zip(article_ids, titles):
+            if article_id not in articles:
+                articles[article_id] = title
+        statuses, corrected = columns["status"][i:j], columns["corrected_value"][i:j]
+        m = j - i
+        if statuses.count(None) == m:  # not reviewed yet: the common case
+            status_key, status_label = ["none"] * m, [status_labels.get(None, "")] * m
+        else:
+            status_key = [s or "none" for s in statuses]
+            status_label = [status_labels.get(s, s or "") for s in statuses]
+        return [columns["figure_id"][i:j], article_ids, titles, kinds, kind_label,
+                columns["before"][i:j], columns["figure"][i:j], columns["after"][i:j],
+                [figure_value_text(r) for r in batch.rows[i:j]], _or_empty(columns["object"][i:j]),
+                status_key, status_label,
+                ["" if c is None else format_plain_number(c) for c in corrected],
+                _or_empty(columns["note"][i:j])]
+
+    def _render_columns(self, fields: list, n: int) -> None:
+        if not n:
+            return
+        if self._fill is not None:
+            self._fh.write(self._fill.columns(fields, n))
+        else:
+            self._render(list(zip(*fields)))
+            return
+        # the characters the rows show (the markup's are the page's too)
+        try:
+            shown = "".join(["".join(column) for column in fields])
+        except TypeError:  # a field that is not text (its empty values are left out)
+            shown = "".join([v for column in fields for v in column if v])
+        self._show(shown)
 
     def _render(self, figures: list) -> None:
         if not figures:
@@ -1566,6 +1851,7 @@ class _RowsFill:
 
     def __init__(self, literals: list, slots: list):
         self._first, self._between, self._last = literals[0], literals[1:-1], literals[-1]
+        self._slots = slots
         # the fields of one figure in slot order, as a tuple (one slot included)
         self._fields = (operator.itemgetter(*slots) if len(slots) > 1 else
                         lambda f, i=slots[0]: (f[i],))
@@ -1598,9 +1884,18 @@ class _RowsFill:
 
     def __call__(self, figures: list) -> str:
         """The rows of ``figures`` (tuples of ``_PAGE_FIELDS``), as the block renders them."""
+        values = list(itertools.chain.from_iterable(map(self._fields, figures)))
+        return self._filled(values, len(figures))
+
+    def columns(self, fields: Sequence[Sequence], n: int) -> str:
+        """:meth:`__call__` of ``n`` figures given as columns of ``_PAGE_FIELDS``."""
+        values = list(itertools.chain.from_iterable(zip(*[fields[i] for i in self._slots])))
+        return self._filled(values, n)
+
+    def _filled(self, values: list, n_figures: int) -> str:
+        """The rows of ``n_figures`` figures whose fields, in slot order, are ``values``."""
         from markupsafe import escape
 
-        values = list(itertools.chain.from_iterable(map(self._fields, figures)))
         sep = self._SEP
         try:
             joined = sep.join(values)
@@ -1615,11 +1910,16 @@ class _RowsFill:
         # fields, the last and the first joined between two rows
         out = [self._first] * (len(escaped) * 2 + 1)
         row = [*self._between, self._last + self._first]
-        literals = row * len(figures)
+        literals = row * n_figures
         literals[-1] = self._last
         out[1::2] = escaped
         out[2::2] = literals
         return "".join(out)
+
+
+def _or_empty(values: Sequence) -> Sequence:
+    """``v or ""`` of each value."""
+    return [""] * len(values) if values.count(None) == len(values) else [v or "" for v in values]
 
 
 def _nav_numbers(page: int, n_pages: int, *, around: int = 3) -> list[int]:

@@ -32,8 +32,7 @@ import hashlib
 import logging
 import re
 from functools import lru_cache, partial
-from itertools import accumulate, compress
-from operator import not_
+from itertools import accumulate, compress, repeat
 from typing import Callable, Optional
 
 import jieba
@@ -320,12 +319,13 @@ def segment(text: str, *, user_dictionary: Optional[str] = None,
     user_dictionary = user_dictionary or default_dictionary()
     pieces = _cutter(user_dictionary, engine)(text)
     ends = list(accumulate(map(len, pieces)))
-    # Built column-wise by map() and compress(), so the only Python-level work
-    # per token is its constructor; whitespace pieces exist only if the text
-    # has whitespace.
-    tokens = map(Token, [0, *ends], ends, pieces)
+    # Built column-wise in C: tuple.__new__ makes each Token (a named tuple)
+    # from zipped columns without a Python-level call per token.
+    tokens = map(tuple.__new__, repeat(Token), zip([0, *ends], ends, pieces, repeat(None)))
     if _WHITESPACE.search(text):
-        tokens = compress(tokens, map(not_, map(str.isspace, pieces)))
+        # A piece is dropped when strip() leaves nothing: a whitespace piece
+        # (the engines never yield an empty one).  One C call per piece.
+        tokens = compress(tokens, map(str.strip, pieces))
     tokens = list(tokens)
     joined = _joined(user_dictionary)
     return _join(tokens, text, joined) if joined and joined.search(text) else tokens

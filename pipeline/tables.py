@@ -74,8 +74,8 @@ def frame(name: str, rows: Iterable[Mapping]) -> pd.DataFrame:
     return pd.DataFrame(data, columns=cols)
 
 
-#: table name -> the cells of a row (a dict with all the table's columns) as a tuple
-_ROW_GETTERS = {name: operator.itemgetter(*cols) for name, cols in COLUMNS.items()}
+#: table name -> a getter of each column's cell from a row (a dict with all the table's columns)
+_CELL_GETTERS = {name: [operator.itemgetter(c) for c in cols] for name, cols in COLUMNS.items()}
 _NONE = type(None)
 #: cell types taken as they are; anything else is converted the way pandas does
 #: (ints among floats too: pandas keeps [1, -0.0] as ints, so -0.0 loses its sign)
@@ -112,13 +112,14 @@ def _column_values(name: str, rows: Sequence[Mapping]) -> list:
         try:
             if set(map(type, rows)) != {dict}:  # a mapping's [] may differ from .get
                 raise KeyError
-            # one C-level call per row, then a transpose: not a Python step per cell
-            by_column = zip(*map(_ROW_GETTERS[name], rows))
+            # one C-level pass over the rows per column: not a Python step per
+            # cell, nor a tuple per row to transpose
+            by_column = [list(map(getter, rows)) for getter in _CELL_GETTERS[name]]
         except KeyError:  # rows without some columns: those cells are None
             by_column = zip(*[[*map(r.get, cols)] for r in rows])
     out = []
     for c, values in zip(cols, by_column):
-        values = list(values)
+        values = values if isinstance(values, list) else list(values)
         kind = _column_kind(c)
         if not set(map(type, values)) <= _PLAIN_TYPES[kind]:
             out.append(_converted(kind, values))
@@ -144,9 +145,8 @@ def _small_ints(values: list) -> bool:
 
 
 def _writable_strings(values: list) -> list:
-    strings = [v for v in values if v is not None]
     # one search over the column, not one per cell: surrogates are rare
-    if strings and _SURROGATE.search("".join(strings)):
+    if _SURROGATE.search("".join(filter(None, values))):
         return [writable(v) for v in values]
     return values
 

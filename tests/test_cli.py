@@ -69,3 +69,13 @@ def test_run_with_nothing_readable_exits_non_zero(tmp_path):
     proc = cli("run", "--input", str(empty), "--output", str(tmp_path / "out"))
     assert proc.returncode != 0
     assert "no article" in proc.stderr.decode()
+
+
+def test_start_up_leaves_the_heavy_libraries_to_the_stages_that_use_them():
+    # scikit-learn (corpus steps) and matplotlib (briefing) take about a second
+    # to import; the command line and the runner must not load them up front.
+    probe = ("import sys, pipeline.cli, pipeline.runner; "
+             "print(sorted(m for m in ('sklearn', 'matplotlib') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout.decode().strip() == "[]"

@@ -75,3 +75,72 @@ def test_working_files_are_removed_when_the_tables_are_done_or_fail(tmp_path, an
             corpus.add(analyses[0])
             raise RuntimeError("stopped")
     assert not list((tmp_path / "failed").glob(".corpus-*"))
+
+
+def _build_with_reviews(folder, config, documents, analyses, *, parallel, reviews_later=False):
+    with CorpusTables(folder / "tables", config=config, review_dir=folder / "review") as corpus:
+        for d in documents:
+            corpus.add_document(d)
+        for an in analyses:
+            corpus.add(an)
+        notes = corpus.finish(parallel=parallel, reviews_later=reviews_later)
+        if reviews_later:
+            assert not (folder / "review" / "figures_review.xlsx").exists()
+            corpus.finish_reviews()
+    return notes
+
+
+def test_the_files_do_not_depend_on_which_process_finishes_what(tmp_path, analysed):
+    # parallel: the corpus steps and the topics in forked processes, the
+    # review sheets here; reviews_later: the caller finishes the sheets
+    config, documents, analyses = analysed
+    serial = _build_with_reviews(tmp_path / "serial", config, documents, analyses,
+                                 parallel=False)
+    for parallel, reviews_later in ((True, False), (True, True), (False, True)):
+        folder = tmp_path / f"p{parallel:d}l{reviews_later:d}"
+        notes = _build_with_reviews(folder, config, documents, analyses, parallel=parallel,
+                                    reviews_later=reviews_later)
+        assert notes == serial
+        expected = sorted(p.relative_to(tmp_path / "serial")
+                          for p in (tmp_path / "serial").rglob("*"))
+        assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == expected
+        for name in expected:
+            if (tmp_path / "serial" / name).is_file():
+                assert (folder / name).read_bytes() == (tmp_path / "serial" / name).read_bytes(), name
+
+
+def test_a_failed_corpus_step_fails_the_tables_in_either_process(tmp_path, monkeypatch, analysed):
+    config, documents, analyses = analysed
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug in the keywords")
+
+    monkeypatch.setattr(corpus_module, "corpus_keywords", broken)
+    with pytest.raises(ValueError, match="a bug in the keywords"):
+        _build_with_reviews(tmp_path / "serial", config, documents, analyses[:60],
+                            parallel=False)
+    with pytest.raises(RuntimeError, match="the corpus steps failed: ValueError: a bug"):
+        _build_with_reviews(tmp_path / "parallel", config, documents, analyses[:60],
+                            parallel=True)
+    for folder in ("serial", "parallel"):
+        assert not list((tmp_path / folder / "tables").glob(".corpus-*"))
+        assert not list((tmp_path / folder / "review").glob(".*.tmp"))
+
+
+def test_the_documents_table_does_not_depend_on_how_far_reading_runs_ahead(
+        tmp_path, monkeypatch, analysed):
+    # with more workers, more documents are read before their analyses come back
+    config, documents, analyses = analysed
+    monkeypatch.setattr(corpus_module, "CHUNK_ARTICLES", 3)
+    _build(tmp_path / "ahead", config, documents, analyses)
+    by_doc: dict = {}
+    for an in analyses:
+        by_doc.setdefault(an.article.doc_id, []).append(an)
+    with CorpusTables(tmp_path / "in_step", config=config) as corpus:
+        for d in documents:
+            corpus.add_document(d)
+            for an in by_doc.get(d.doc_id, []):
+                corpus.add(an)
+        corpus.finish()
+    for name in ("documents.parquet", "documents.csv", "figures.parquet"):
+        assert (tmp_path / "ahead" / name).read_bytes() == (tmp_path / "in_step" / name).read_bytes()

@@ -1,10 +1,12 @@
 """Base dates, relative dates and holidays."""
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from pipeline.extract import dates
 from pipeline.extract.dates import (dateline_date, format_date, holiday_date, infer_year, parse_iso,
                                     resolve_base_date, resolve_relative, shift_date)
 from pipeline.model import Article
+from pipeline.text import fold_width
 
 
 def _article(text, **kw):
@@ -56,6 +58,27 @@ def test_infer_year_takes_the_most_named_year():
     assert infer_year("２０１２年缉枪，２００９年１１月以来，2012年度") == 2012
     assert infer_year("没有年份") is None
     assert infer_year("80年代") is None
+
+
+def test_infer_year_reads_full_width_dates_as_written():
+    # the text is searched as stored: full-width digits, separators and spaces count
+    assert infer_year("２０１２－６－１２，２０１１．１．２，2011/1/3") == 2011
+    assert infer_year("１９９９　年，１９９９年代") == 1999
+    assert infer_year("3２０１２年，．２０１３年") is None   # part of a longer number
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["19", "20", "１９", "２０", "15", "1５", "12", "０6", "6", "31", "3", "٣",
+                                 "年", "年代", ".", "．", "-", "－", "/", "／", " ", "\u3000", "x"]),
+                max_size=12))
+def test_infer_year_is_the_same_on_the_folded_text(parts):
+    text = "".join(parts)
+    assert infer_year(text) == infer_year(fold_width(text))
+
+
+def test_dateline_needs_a_month_and_a_day_in_the_head():
+    assert dateline_date("新华网仰光６月电", year=2012) is None
+    assert dateline_date("x" * 200 + "６月１２日电", year=2012) is None
 
 
 def test_dateline():

@@ -77,3 +77,25 @@ def test_chunks_close_on_cost_so_long_items_travel_alone():
     items = ["a" * 5, "b" * 30, "c", "d", "e" * 12]
     assert list(_chunks(items, 16, len, 10)) == [["a" * 5, "b" * 30], ["c", "d", "e" * 12]]
     assert list(_chunks(range(5), 2, None, 10)) == [[0, 1], [2, 3], [4]]
+
+
+def test_results_from_worker_processes_equal_the_ones_computed_here():
+    # Results cross processes packed as plain tuples; rebuilt, they are the
+    # same analyses (figures, mentions, terms, themes) as computed in-process.
+    from pipeline.cache import AnalysisCache
+    from pipeline.config import load_config
+    from pipeline.ingest import read_documents
+    from pipeline.runner import analyze_stream
+    from tests.conftest import SEEDS
+
+    articles = [a for d in read_documents([str(SEEDS)], config=load_config()) for a in d.articles]
+    streams = {}
+    for workers in (1, 2):
+        with Engine("local", workers=workers, chunk_size=2) as eng:
+            assert eng.in_process == (workers == 1)
+            streams[workers] = list(analyze_stream(iter(articles), engine=eng,
+                                                   cache=AnalysisCache(None, context="test"),
+                                                   base_date=None))
+    assert streams[1] == streams[2]
+    assert sum(len(a.figures) for a in streams[2]) > 20
+    assert all(a.article is b for a, b in zip(streams[2], articles))

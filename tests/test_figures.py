@@ -277,6 +277,12 @@ def test_a_date_moved_back_before_year_one_has_no_date():
     assert (f.text, f.kind, f.date) == ("1219995天前", "date", None)
 
 
+def test_an_excluded_span_inside_a_figure_drops_it():
+    assert [f.text for f in extract_figures("共计500万元。")] == ["500万元"]
+    assert extract_figures("共计500万元。", exclude=[(3, 4)]) == []      # inside
+    assert [f.text for f in extract_figures("共计500万元。", exclude=[(7, 9)])] == ["500万元"]  # after
+
+
 def test_excluded_spans_are_not_mined():
     text = "正常１０万余只，?２５０余吨?乱码"
     figs = extract_figures(text, exclude=[(text.index("?"), text.rindex("?") + 1)])

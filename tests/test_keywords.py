@@ -145,6 +145,49 @@ def test_corpus_keywords_edge_cases():
     assert {r["term"]: r["df"] for r in rows} == {"社会组织": 1, "公益创投": 1}
 
 
+def test_corpus_keywords_weights_are_scikit_learns_to_the_last_bit(seed_term_lists):
+    # the TF-IDF is computed with numpy to spare scikit-learn's import; the
+    # floats must be the ones CountVectorizer + normalize + a column sum give
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("sklearn")
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.preprocessing import normalize
+
+    from pipeline.extract.keywords import _chunk_weights
+
+    docs = seed_term_lists + [[], ["社会组织"]]
+    terms = sorted({t for d in docs for t in d})
+    vocabulary = {t: i for i, t in enumerate(terms)}
+    idf = np.linspace(1.0, 9.0, len(terms))
+    kept = set(terms[::3])
+    for chunk, complete in ((docs, True), ([[t for t in d if t in kept] for d in docs], True),
+                            (docs, False)):
+        vocab = vocabulary if complete else {t: i for i, t in enumerate(sorted(kept))}
+        weights_idf = idf if complete else idf[:len(vocab)]
+        counts = CountVectorizer(analyzer=lambda d: d, vocabulary=vocab).transform(
+            [[t for t in d if t in vocab] for d in chunk]).astype(float)
+        counts.data = 1.0 + np.log(counts.data)
+        expected = normalize(counts.multiply(weights_idf[np.newaxis, :]).tocsr(), norm="l2")
+        expected = np.asarray(expected.sum(axis=0)).ravel()
+        got = _chunk_weights(chunk, vocab, weights_idf, complete=complete)
+        assert np.array_equal(got, expected)
+
+
+def test_keyword_terms_exclude_exactly_the_overlapping_tokens():
+    # every token overlapping an excluded span goes, however the spans lie
+    import random
+
+    rng = random.Random(3)
+    text = "社会组织参与社区治理，慈善助学活动在县民政局启动。" * 3
+    tokens = segment(text)
+    none = frozenset()
+    for _ in range(200):
+        spans = [(a, a + rng.randint(0, 6)) for a in rng.sample(range(len(text)), rng.randint(1, 4))]
+        kept = [t for t in tokens if not any(a < t.end and t.start < b for a, b in spans)]
+        assert (keyword_terms(tokens, stopwords=none, domain_phrases=none, exclude_spans=spans)
+                == keyword_terms(kept, stopwords=none, domain_phrases=none))
+
+
 def test_unreadable_stopword_file_names_the_file(tmp_path):
     bad = tmp_path / "stop.txt"
     bad.write_bytes(b"\xff\xfe\xfa bad")

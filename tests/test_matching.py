@@ -94,3 +94,39 @@ def test_pair_matcher_agrees_with_the_automaton_on_random_text():
                 return (s * 7 + e) % 3 != 0
             assert (matcher.leftmost_longest(text, accept=accept)
                     == leftmost_longest(text, automaton, accept=accept))
+
+
+def test_pair_matcher_unbroken_words_do_not_straddle_a_break():
+    matcher = PairMatcher(["国家", "家庭", "中国"], unbroken=["国家", "中国"])
+    # 中国/家庭: 国家 would straddle the break at 2, so 家庭 is found instead
+    assert matcher.leftmost_longest("中国家庭", breaks=[0, 2]) == [(0, 2, "中国"), (2, 4, "家庭")]
+    assert matcher.leftmost_longest("国家", breaks=iter([0, 1])) == []
+    # no breaks given: nothing is checked; breaks outside the text are ignored
+    assert matcher.leftmost_longest("国家") == [(0, 2, "国家")]
+    assert matcher.leftmost_longest("国家", breaks=[-1, 0, 2, 9]) == [(0, 2, "国家")]
+
+
+def test_pair_matcher_breaks_agree_with_an_equivalent_accept_on_random_text():
+    rng = random.Random(5)
+    alphabet = "甲乙丙丁a"
+    for _ in range(40):
+        words = sorted({"".join(rng.choice(alphabet) for _ in range(rng.randint(2, 5)))
+                        for _ in range(rng.randint(1, 30))})
+        unbroken = {w for w in words if rng.random() < 0.5}
+        automaton = build_automaton(words)
+        matcher, plain = PairMatcher(words, unbroken=unbroken), PairMatcher(words)
+        for _ in range(40):
+            text = "".join(rng.choice(alphabet + " ") for _ in range(rng.randint(0, 60)))
+            breaks = sorted(rng.sample(range(len(text) + 1), rng.randint(0, len(text) + 1)))
+
+            def whole(s, e, w):
+                return w not in unbroken or not any(s < b < e for b in breaks)
+            expected = leftmost_longest(text, automaton, accept=whole)
+            assert matcher.leftmost_longest(text, breaks=breaks) == expected
+            assert plain.leftmost_longest(text, accept=whole) == expected
+
+            def odd(s, e, w):
+                return (s * 7 + e) % 3 != 0
+            assert (matcher.leftmost_longest(text, breaks=breaks, accept=odd)
+                    == leftmost_longest(text, automaton, accept=lambda s, e, w: whole(s, e, w)
+                                        and odd(s, e, w)))

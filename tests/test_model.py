@@ -1,4 +1,19 @@
-from pipeline.model import figure_id, stable_hash
+import pickle
+
+import pytest
+
+from pipeline.model import Token, figure_id, stable_hash
+
+
+def test_token_has_named_fields_an_optional_tag_and_is_read_only():
+    tok = Token(3, 5, "社会")
+    assert (tok.start, tok.end, tok.text, tok.pos) == (3, 5, "社会", None)
+    assert Token(0, 1, "在", "p").pos == "p"
+    assert tok == Token(3, 5, "社会") and tok != Token(3, 5, "社会", "n")
+    assert pickle.loads(pickle.dumps(tok)) == tok
+    assert repr(tok) == "Token(start=3, end=5, text='社会', pos=None)"
+    with pytest.raises(AttributeError):
+        tok.pos = "n"
 
 
 def test_figure_id_survives_edits_elsewhere_in_the_article():

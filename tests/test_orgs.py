@@ -510,3 +510,60 @@ def test_the_seed_estate_owners_centre_is_found_and_its_anaphor_resolved():
     assert [(m.text, m.canonical, m.type) for m in owners] == [
         ("灵溪镇天和一二期小区业主服务中心", "灵溪镇天和一二期小区业主服务中心", "social_organization"),
         ("该小区业主服务中心", "灵溪镇天和一二期小区业主服务中心", "social_organization")]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(["新华社", "TCL", "中国", "人民银行", "央行", "欧盟", "，", "x",
+                                 "俄通社-塔斯社", "的", "国务院", "务", "院", "\U0001F600", "中",
+                                 "\ud800", "新", "华", "社会"]),
+                min_size=60, max_size=200))
+def test_gazetteer_scan_of_an_article_matches_the_gazetteer_regex(parts):
+    # an article-long text is masked on an array: every occurrence must survive
+    lex = load_lexicon()
+    text = "".join(parts)
+    expected = [(m.start(), m.end(), m.group()) for m in lex.gazetteer_re.finditer(text)]
+    assert lex.gazetteer_matches(text) == expected
+
+
+def test_a_gazetteer_scan_masks_only_what_no_name_can_use():
+    from pipeline.extract.orgs_lexicon import GazetteerScan
+    scan = GazetteerScan(["新华社", "欧盟", "央"])
+    text = "新华书店和欧洲，央" + "的" * 200 + "新华社记者\U0001F600"
+    masked = scan.masked(text)
+    assert len(masked) == len(text)
+    kept = "".join(ch for ch in masked if ch != "\x01")
+    # 新华 are a pair of a name (书 is not), 欧 and 洲 are not, 央 is a name alone
+    assert kept == "新华央新华社"
+
+
+def test_fold_of_an_article_is_the_fold_of_a_sentence():
+    from pipeline.extract.orgs import _UNFOLDED, _fold
+    from pipeline.text import fold_width
+    text = ("ＴＣＬ集团，２００５年（全年）增长１０％！俄通社－塔斯社：好？\u3000\U0001F600\ud800" * 8)
+    assert len(text) > 150
+    assert _fold(text) == "".join(c if c in _UNFOLDED else fold_width(c) for c in text)
+
+
+def test_jieba_tag_table_is_cached_and_read_back(tmp_path, monkeypatch):
+    from pipeline.extract import orgs_lexicon
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    parsed = orgs_lexicon._jieba_dictionary_tags()   # parsed, then written
+    tables = list(orgs_lexicon.tag_cache_dir().iterdir())
+    assert len(tables) == 1
+    assert orgs_lexicon._jieba_dictionary_tags() == parsed   # read back
+    assert parsed["中国"] == "ns" and parsed["的"] == "uj"
+    # a table that is not whole (a line lost, one cut short) is parsed again and rewritten
+    lines = tables[0].read_text(encoding="utf-8").split("\n")
+    for broken in (lines[:4] + lines[5:], lines[:4] + [lines[4][:100]] + lines[5:]):
+        tables[0].write_text("\n".join(broken), encoding="utf-8")
+        assert orgs_lexicon._jieba_dictionary_tags() == parsed
+        assert tables[0].read_text(encoding="utf-8").split("\n") == lines
+
+
+def test_jieba_tags_without_a_writable_cache_folder(tmp_path, monkeypatch):
+    from pipeline.extract import orgs_lexicon
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))   # the cache folder cannot be made
+    tags = orgs_lexicon._jieba_dictionary_tags()
+    assert tags["中国"] == "ns"

@@ -118,3 +118,13 @@ def test_a_reprinted_article_gets_its_own_figure_ids(tmp_path):
     html = (tmp_path / "out" / "briefing.html").read_text(encoding="utf-8")
     anchors = re.findall(r'id="(fig-[^"]+)"', html)
     assert len(anchors) == len(set(anchors))
+
+
+def test_a_run_leaves_the_garbage_collector_as_it_found_it(tmp_path):
+    import gc
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("今年投入500多万元，帮助3469位学子。", encoding="utf-8")
+    threshold, frozen = gc.get_threshold(), gc.get_freeze_count()
+    run([str(tmp_path / "in")], str(tmp_path / "out"), workers=1, reviews_dir=None)
+    assert gc.get_threshold() == threshold
+    assert gc.get_freeze_count() == frozen

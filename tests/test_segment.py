@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from pipeline import segment as S
+from pipeline.model import Token
 from pipeline.segment import cut_words, segment, words
 from tests.conftest import PEOPLE_DAILY, SEED_PAGE, SOGOU, require
 
@@ -23,6 +24,21 @@ def test_tokens_slice_back_and_skip_whitespace(engine):
     assert not any(t.text.isspace() for t in tokens)
     assert [t.start for t in tokens] == sorted(t.start for t in tokens)
     assert "共享社·幸福里" in [t.text for t in tokens]
+
+
+@pytest.mark.parametrize("engine", ["jieba", "rjieba"])
+def test_tokens_are_tokens_with_every_non_whitespace_piece(engine):
+    # every kind of whitespace str.isspace() knows is dropped, nothing else is
+    text = "社会组织\u3000参与\x1c公益\u2028创投\u200b补助 \t\r\n5000元"
+    pieces = cut_words(text, engine=engine)
+    offsets = [0]
+    for p in pieces:
+        offsets.append(offsets[-1] + len(p))
+    expected = [Token(a, a + len(p), p) for a, p in zip(offsets, pieces) if not p.isspace()]
+    tokens = segment(text, engine=engine)
+    assert tokens == expected
+    assert all(type(t) is Token and t.pos is None for t in tokens)
+    assert "\u200b" in "".join(t.text for t in tokens)   # not whitespace to str.isspace()
 
 
 def _shared_texts() -> list[str]:

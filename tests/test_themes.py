@@ -279,3 +279,18 @@ def test_themes_by_month_uses_dated_articles_only():
     assert themes_by_month(ROWS, {"a1": None, "a2": "not a date"}) == []
     by_parent = themes_by_month(ROWS, dates, by="parent")
     assert ("2022-08", "社会", 2) in [(r["month"], r["theme"], r["articles"]) for r in by_parent]
+
+
+def test_fold_lower_is_fold_width_then_lower_for_any_text():
+    import random
+
+    from pipeline.extract.themes import _fold_lower
+    from pipeline.text import fold_width
+
+    rng = random.Random(2)
+    # full-width forms and their edges, the ideographic space, astral characters,
+    # lone surrogates (a high then a low one must not pair up) and case changes
+    alphabet = "ａＡＺｚ！～\u3000\uff5f\uff00\ud800\udc00\U00020000Aa社\u0130Σ "
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert _fold_lower(text) == fold_width(text).lower(), repr(text)

@@ -201,7 +201,7 @@ def main() -> None:
 
         jieba_s, _ = _timed([sys.executable, "-c", _JIEBA_SCRIPT, str(big)])
         one_s, rss_n, phases = run_pipeline(big, tmp / "out1", workers=1)
-        two_s, _, _ = run_pipeline(big, tmp / "out2", workers=2)
+        two_s, _, phases_2 = run_pipeline(big, tmp / "out2", workers=2)
         _, rss_1, _ = run_pipeline(small, tmp / "out_small", workers=1)
         engine_1, engine_2 = engine_seconds(big, 1), engine_seconds(big, 2)
 
@@ -217,10 +217,11 @@ def main() -> None:
               f"{'met' if scaling >= 1.7 else 'NOT met'}")
         print(f"  per-article stages alone (engine, worker start-up included): 1 worker "
               f"{engine_1:.2f} s, 2 workers {engine_2:.2f} s -> {engine_1 / engine_2:4.2f}x")
-        outside = one_s - sum(phases.values())
-        print("  where the 1-worker run's time goes: " + ", ".join(
-            [f"start-up and imports {outside:.1f} s"]
-            + [f"{name.replace('_', ' ')} {secs:.1f} s" for name, secs in phases.items()]))
+        for label, seconds, parts in (("1-worker", one_s, phases), ("2-worker", two_s, phases_2)):
+            outside = seconds - sum(parts.values())
+            print(f"  where the {label} run's time goes: " + ", ".join(
+                [f"start-up and imports {outside:.1f} s"]
+                + [f"{name.replace('_', ' ')} {secs:.1f} s" for name, secs in parts.items()]))
         growth = rss_n / rss_1
         print(f"\npeak RSS, 1 worker: 1x ({chars_1:,} chars) {rss_1 / 1024:6.0f} MiB, "
               f"{chars_n / chars_1:.0f}x ({chars_n:,} chars) {rss_n / 1024:6.0f} MiB -> "

@@ -44,7 +44,9 @@ from pipeline.model import Figure
 from pipeline.text import fold_width
 
 SP = r"[ \t]?"             # one OCR space may sit inside a figure: "补 助 5000 元"
-_RANGE_SEP = r"(?:-|~|至|到|—|–)"
+_RANGE_SEP_WORDS = ("-", "~", "至", "到", "—", "–")   # one character each
+_RANGE_SEP = "(?:" + "|".join(map(re.escape, _RANGE_SEP_WORDS)) + ")"
+_RANGE_SEP_CHARS = frozenset(_RANGE_SEP_WORDS)
 _CJK_RE = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -252,8 +254,14 @@ def _num(s: str):
     return parse_numeral(s.replace(" ", "").replace("\t", ""))
 
 
-_CORE_SPLIT = re.compile(r"%?[ \t]?(?:-|~|至|到|—|–)[ \t]?")
+_CORE_SPLIT = re.compile(rf"%?[ \t]?{_RANGE_SEP}[ \t]?")
 _MULT_TAIL = re.compile(r"[万亿萬億]+$")
+_MULT_TAIL_CHARS = frozenset("万亿萬億")
+
+
+def _is_range(core: str) -> bool:
+    """Is the matched core a range (``_CORE_SPLIT`` finds a separator in it)?"""
+    return not _RANGE_SEP_CHARS.isdisjoint(core)   # a set test: cheaper than the search
 
 
 def _strip_quals(s: str) -> tuple[str, bool]:
@@ -412,9 +420,10 @@ def _noun_run_before(window: str, links: frozenset) -> Optional[str]:
 
 class _Ctx:
     """Per-call state: the texts, the base date, the exclusions."""
-    __slots__ = ("text", "folded", "base", "base_parts", "base_year", "ex_starts", "ex_ends", "floor")
+    __slots__ = ("text", "folded", "base", "base_parts", "base_year", "ex_starts", "ex_ends", "floor", "lx", "gr")
 
     def __init__(self, text, folded, base, exclude):
+        self.lx, self.gr = lexicon(), grammar()   # looked up once per text, not once per candidate
         self.text = text
         self.folded = folded
         self.base = base
@@ -433,14 +442,12 @@ class _Ctx:
         self.floor = 0   # a look-back never crosses the end of the previous match
 
     def excluded(self, start: int, end: int) -> bool:
-        """Does a garbled span cover the start or the end of [start, end)?"""
-        if not self.ex_starts:
-            return False
-        for pos in (start, end - 1):
-            i = bisect.bisect_right(self.ex_starts, pos) - 1
-            if i >= 0 and pos < self.ex_ends[i]:
-                return True
-        i = bisect.bisect_left(self.ex_starts, start)
+        """Does a garbled span cover the start or the end of [start, end)
+        (or lie inside it)?  For a non-empty [start, end) that is: does one
+        overlap it."""
+        # The joined spans are disjoint, so their ends are sorted too: the
+        # first span ending after ``start`` is the only one that can overlap.
+        i = bisect.bisect_right(self.ex_ends, start)
         return i < len(self.ex_starts) and self.ex_starts[i] < end
 
 
@@ -454,10 +461,11 @@ def _fig(ctx, start, end, kind, *, value=None, low=None, high=None, unit=None,
         end -= 1
     if end <= start or (ctx.ex_starts and ctx.excluded(start, end)):
         return None
-    return Figure(start=start, end=end, text=text[start:end], kind=kind, value=value, low=low,
-                  high=high, unit=unit, qualifier=qualifier, object=object, date=date)
+    # positional: the fields of Figure in order (a call with keywords costs more)
+    return Figure(start, end, text[start:end], kind, value, low, high, unit, qualifier, object, date)
 
 
+_SPACE_TAB = frozenset(" \t")
 _FROM = _word_list(("从",))           # 从8500到3万: 从 opens the range
 _CURRENCY_BEFORE = _word_list(("人民币",))
 
@@ -480,7 +488,11 @@ def _word_before(ctx, pos: int, words: _Words, *, space: bool = True) -> Optiona
 
 def _prefix_before(ctx, pos: int) -> Optional[tuple[str, int]]:
     """A qualifier word right before a numeral (约, 超过, 近 but not 最近/附近)."""
-    hit = _word_before(ctx, pos, lexicon().prefix_words)
+    words = ctx.lx.prefix_words
+    before = ctx.folded[pos - 1:pos]
+    if before not in words.last_chars and before not in _SPACE_TAB:
+        return None  # before most numerals: a character no qualifier ends in
+    hit = _word_before(ctx, pos, words)
     if hit and hit[0] == "近" and ctx.folded[hit[1] - 1:hit[1]] in ("最", "附", "靠", "邻"):
         return None
     return hit
@@ -497,8 +509,13 @@ def _cn_or_int(s: Optional[str]) -> Optional[int]:
 
 def _year_before(ctx, start: int) -> Optional[int]:
     """A year written right before a month/day or holiday (2022年春节)."""
-    m = grammar().year_before.search(ctx.folded, max(0, start - 7), start)
+    m = ctx.gr.year_before.search(ctx.folded, max(0, start - 7), start)
     return int(m.group(1)) if m else ctx.base_year
+
+
+_CN_MONTH = re.compile(r"[一二三四五六七八九十]+")
+_YEAR_DIGITS = re.compile(r"(?:19|20)\d{2}")
+_DECIMAL = re.compile(r"\d+\.\d+")
 
 
 def _date_fig(ctx, m, name) -> Optional[Figure]:
@@ -536,7 +553,7 @@ def _date_fig(ctx, m, name) -> Optional[Figure]:
             return _fig(ctx, start, end, "date", date=first[:7] if first[:7] == last[:7] else first[:4])
         if g("msuf"):
             d = None
-        if not g("d") and re.fullmatch(r"[一二三四五六七八九十]+", g("m")) and not g(0).endswith("份"):
+        if not g("d") and _CN_MONTH.fullmatch(g("m")) and not g(0).endswith("份"):
             # 一月 … 十二月 alone are often words (一月一推进); keep 一月份 and 六月十二日
             nxt = ctx.folded[end:end + 1]
             if nxt and _CJK_RE.match(nxt) and nxt not in "初底中末里间":
@@ -563,11 +580,11 @@ def _time_fig(ctx, m, name) -> Optional[Figure]:
     h = _cn_or_int(m.group("th"))
     if h is None or h > 24:
         return None
-    period = _word_before(ctx, m.start(), lexicon().periods)
+    period = _word_before(ctx, m.start(), ctx.lx.periods)
     if m.group("tu") == "点" and not period and not m.group("tm"):
         return None  # 3点 alone is "three points" as often as "three o'clock"
     nxt = ctx.folded[m.end():m.end() + 1]
-    if not m.group("tm") and nxt in lexicon().time_followers:
+    if not m.group("tm") and nxt in ctx.lx.time_followers:
         return None
     if m.group("th") in ("一", "两", "二") and not period and not m.group("tm"):
         return None  # 一时, 两点: words, not times
@@ -580,7 +597,7 @@ def _ordinal_fig(ctx, m) -> Optional[Figure]:
         return None
     end = m.end("os") if m.group("os") else m.end("on")
     suffix = m.group("os")
-    if suffix and ctx.folded[end:end + 1] in lexicon().unit_blockers.get(suffix, ()):
+    if suffix and ctx.folded[end:end + 1] in ctx.lx.unit_blockers.get(suffix, ()):
         end, suffix = m.end("on"), None  # 第二部分: 部 starts the next word
     if not suffix:
         nxt = ctx.folded[end:end + 1]
@@ -597,7 +614,7 @@ def _percent_prefix_fig(ctx, m) -> Optional[Figure]:
     if n is None or n.value is None:
         return None
     pre = _prefix_before(ctx, m.start())
-    qual = lexicon().prefix_quals[pre[0]] if pre else None
+    qual = ctx.lx.prefix_quals[pre[0]] if pre else None
     low, high = _apply_qualifier(qual, n.value, None, None)
     return _fig(ctx, pre[1] if pre else m.start(), m.end(), "percent", value=n.value, low=low, high=high,
                 unit="%", qualifier=qual)
@@ -609,7 +626,7 @@ def _fraction_fig(ctx, m) -> Optional[Figure]:
     if den is None or num is None or not den.value or num.value is None or num.value > den.value:
         return None
     value = round(num.value / den.value * 100, 2)
-    lx = lexicon()
+    lx = ctx.lx
     pre = _prefix_before(ctx, m.start())
     qual = lx.prefix_quals[pre[0]] if pre else None
     if m.group("fs"):
@@ -620,7 +637,7 @@ def _fraction_fig(ctx, m) -> Optional[Figure]:
 
 
 def _money_context(ctx, start: int, end: int) -> bool:
-    lx = lexicon()
+    lx = ctx.lx
     after = ctx.folded[end:end + 8].lstrip(" ”’\"")
     if any(after.startswith(w) for w in lx.money_after):
         return True
@@ -640,20 +657,22 @@ def _bare_number_fig(ctx, m, value, core, start) -> Optional[Figure]:
     nxt = ctx.folded[m.end("core"):m.end("core") + 1]
     if value is None or m.group("sign") or m.group("suf"):
         return None
-    if re.fullmatch(r"(?:19|20)\d{2}", s) and nxt and (_CJK_RE.match(nxt) or nxt in "“\"") \
+    if _YEAR_DIGITS.fullmatch(s) and nxt and (_CJK_RE.match(nxt) or nxt in "“\"") \
             and ctx.folded[start - 1:start] not in ("第", "-", "."):
         return _fig(ctx, m.start("core"), m.end("core"), "date", date=s)
-    if re.fullmatch(r"\d+\.\d+", s) and not (nxt and nxt in "%‰"):
+    if _DECIMAL.fullmatch(s) and not (nxt and nxt in "%‰"):
         return _fig(ctx, m.start("core"), m.end("core"), "number", value=value)
     return None
 
 
 def _general_fig(ctx, m) -> Optional[Figure]:
     sign, core, unit_w, suf = m.group("sign", "core", "unit", "suf")
-    if not unit_w and "." not in core and len(core) != 4 and not _MULT_TAIL.search(core.rstrip("多余 \t")) \
-            and not _CORE_SPLIT.search(core):
+    # ``[-1:] not in _MULT_TAIL_CHARS`` is ``not _MULT_TAIL.search``: a core holds no
+    # line break for its ``$`` to stop before
+    if not unit_w and "." not in core and len(core) != 4 and core.rstrip("多余 \t")[-1:] not in _MULT_TAIL_CHARS \
+            and not _is_range(core):
         return None  # a bare number that is neither a year, a decimal reading nor an amount
-    lx = lexicon()
+    lx = ctx.lx
     vague = not lx.vague.isdisjoint(core)
     if vague and not unit_w:
         return None  # 数十, 几千 alone: no number an editor could check
@@ -662,12 +681,13 @@ def _general_fig(ctx, m) -> Optional[Figure]:
         return None
     value, low, high, infix = parsed
     start, end = m.span()
-    is_range = value is None and low is not None and _CORE_SPLIT.search(core) is not None
+    is_range = value is None and low is not None and _is_range(core)
     pre = None
-    before = ctx.folded[start - 1:start]
-    if sign == "-" and before and (before.isalnum() and not _CJK_RE.match(before)
-                                   or before in lx.unit_last_chars or before == "%"):
-        sign, start = None, m.start("core")  # 30天-17周岁: a dash between two figures, not a minus
+    if sign == "-":
+        before = ctx.folded[start - 1:start]
+        if before and (before.isalnum() and not _CJK_RE.match(before)
+                       or before in lx.unit_last_chars or before == "%"):
+            sign, start = None, m.start("core")  # 30天-17周岁: a dash between two figures, not a minus
     if not sign:
         frm = _word_before(ctx, start, _FROM) if is_range else None
         if frm:
@@ -676,13 +696,15 @@ def _general_fig(ctx, m) -> Optional[Figure]:
             hit = _prefix_before(ctx, start)
             if hit:
                 pre, start = hit
-            cur = _word_before(ctx, start, _CURRENCY_BEFORE, space=False)
-            if cur:
-                start = cur[1]
-    bare = _bare_unit(core, lx.multipliers)
+            if start > ctx.floor and ctx.folded[start - 1] in _CURRENCY_BEFORE.last_chars:
+                cur = _word_before(ctx, start, _CURRENCY_BEFORE, space=False)
+                if cur:
+                    start = cur[1]
+    stripped = core.strip()
+    # only these two tests read ``bare``: most candidates need not compute it
+    bare = (pre == "上" or len(stripped) == 1) and _bare_unit(core, lx.multipliers)
     if pre == "上" and not bare:
         pre, start = None, m.start()
-    stripped = core.strip()
     if bare and len(stripped) == 1 and not (pre or infix or suf):
         return None
     if sign and value is not None:
@@ -696,14 +718,15 @@ def _general_fig(ctx, m) -> Optional[Figure]:
         return None  # 陆家嘴, 队伍: a financial numeral alone is an ordinary character
     if unit_w:
         blockers = lx.unit_blockers.get(unit_key)
-        nxt = ctx.folded[m.end("unit"):m.end("unit") + 1]
+        unit_end = m.end("unit")
+        nxt = ctx.folded[unit_end:unit_end + 1]
         if blockers and nxt and nxt in blockers and not suf:
             # 升至, 成为, 支柱: the character starts the next word, it is no unit
             unit_w = unit_key = suf = None
             kind, unit, factor = None, None, 1.0
             unit_infix = False
             end = m.end("core")
-    if unit_w == "点" and not re.match(r"[\d.,]+$", stripped):
+    if unit_w == "点" and not _ARABIC_CORE.match(stripped):
         return None  # 三点 is "three points"; Arabic 点 counts index points (2226.55点)
     if kind == "percent" and unit_key in ("成", "折"):
         v = value if value is not None else high
@@ -737,7 +760,7 @@ def _general_fig(ctx, m) -> Optional[Figure]:
         # ３－５月: a span of months of one year
         return _fig(ctx, start, end, "date", date=_dates.format_date(ctx.base_year))
     if unit_w and value is not None and not suf and not pre and not infix and not unit_infix \
-            and _RANGE_AHEAD.match(ctx.folded, end):
+            and nxt in _RANGE_AHEAD_FIRST and _RANGE_AHEAD.match(ctx.folded, end):
         # １０００桶至３０００桶: a range whose bounds both carry the unit
         tail = _unit_range_tail(unit_w).match(ctx.folded, end)
         if tail:
@@ -778,6 +801,8 @@ def _general_fig(ctx, m) -> Optional[Figure]:
 
 
 _RANGE_AHEAD = re.compile(rf"{SP}{_RANGE_SEP}")   # how every _unit_range_tail starts
+_RANGE_AHEAD_FIRST = frozenset(" \t" + "".join(_RANGE_SEP_WORDS))   # what _RANGE_AHEAD can start with
+_ARABIC_CORE = re.compile(r"[\d.,]+$")
 
 
 @lru_cache(maxsize=256)
@@ -795,29 +820,30 @@ def _qualifier_lookback() -> re.Pattern:
 
 
 _LINK_WORDS = "有|达|了|为"   # 至少有, 约达: a qualifier, then one of these, then the number
-_LINKS = re.compile(_LINK_WORDS)
+_LINK_CHARS = frozenset(_LINK_WORDS.split("|"))   # one character each
 
 
 def _qualifier_before(ctx, start: int) -> list:
     """至少有１１６人: a qualifier one linking word away still qualifies."""
     # The link ends the look-back's match, at most one space and a final
     # newline before ``start``: without one there, the look-back cannot match.
-    if not _LINKS.search(ctx.folded, max(0, start - 3), start):
+    if _LINK_CHARS.isdisjoint(ctx.folded[max(0, start - 3):start]):
         return []
     m = _qualifier_lookback().search(ctx.folded, max(ctx.floor, start - 6), start)
     if not m:
         return []
     word = m.group().rstrip(" \t")[:-1]
-    return [lexicon().prefix_quals[word]] if word in lexicon().prefix_quals else []
+    quals = ctx.lx.prefix_quals
+    return [quals[word]] if word in quals else []
 
 
 _DATE_ALTS = frozenset(("iso", "compact", "ymd", "md", "day", "event", "decade"))
-_SKIP_ALTS = frozenset(("url", "code", "phone", "enum", "law", "gen_tag"))
+_SKIP_GROUPS = frozenset("A_" + name for name in ("url", "code", "phone", "enum", "law", "gen_tag"))
 
 
 def _numeric_scan(ctx) -> list:
     """Figures (and blocked spans, as None) found at numeral positions."""
-    gr = grammar()
+    gr = ctx.gr
     folded = ctx.folded
     trigger, numeric, general = gr.trigger.search, gr.numeric.match, gr.general.match
     out = []
@@ -831,21 +857,21 @@ def _numeric_scan(ctx) -> list:
         if m is None:
             pos = p + 1
             continue
-        name = m.lastgroup[2:]
+        group = m.lastgroup
         pos = m.end()
         if pos <= p:
             pos = p + 1
-        if name == "gen":   # the most frequent by far: tested first
+        if group == "A_gen":   # the most frequent by far: tested first
             fig = _general_fig(ctx, m)
-            if fig is None and _CORE_SPLIT.search(m.group("core")):
+            if fig is None and _is_range(m.group("core")):
                 one = gr.single.match(folded, p)  # not a range after all: the first bound alone
                 if one is not None:
                     fig = _general_fig(ctx, one)
                     pos = max(one.end(), p + 1)
-        elif name in _SKIP_ALTS:
+        elif group in _SKIP_GROUPS:
             ctx.floor = pos
             continue
-        elif name in _DATE_ALTS:
+        elif (name := group[2:]) in _DATE_ALTS:
             fig = _date_fig(ctx, m, name)
         elif name in ("time", "clock"):
             fig = _time_fig(ctx, m, name)
@@ -855,7 +881,7 @@ def _numeric_scan(ctx) -> list:
             fig = _percent_prefix_fig(ctx, m)
         else:  # frac, the last of the alternatives
             fig = _fraction_fig(ctx, m)
-        if fig is None and name != "gen":
+        if fig is None and group != "A_gen":
             # A date or time that turned out not to be one (3点建议, 一月一推进 …)
             # may still be a figure of another kind starting at the same place.
             g = general(folded, p)
@@ -873,7 +899,7 @@ def _numeric_scan(ctx) -> list:
 
 def _word_scan(ctx) -> tuple[list, list]:
     """(date figures, blocked spans) from the words of the word scan."""
-    gr = grammar()
+    gr = ctx.gr
     folded = ctx.folded
     figures, blocked = [], []
     # The next match of each pattern; where both start at one place the book
@@ -897,12 +923,12 @@ def _word_scan(ctx) -> tuple[list, list]:
 def _word_figure(ctx, m, figures: list, blocked: list) -> int:
     """Add what the listed word ``m`` makes (a date figure or a blocked span);
     return where the scan goes on."""
-    gr = grammar()
+    gr = ctx.gr
     folded = ctx.folded
     start, end = m.start(), m.end()
     word = m.group()
     pos = end
-    kind = lexicon().word_kinds.get(word)
+    kind = ctx.lx.word_kinds.get(word)
     if kind == "phrase":
         blocked.append((start, end))
     elif kind == "ident":
@@ -934,7 +960,7 @@ def _word_figure(ctx, m, figures: list, blocked: list) -> int:
 
 
 def _holiday_fig(ctx, word: str, start: int, end: int):
-    gr = grammar()
+    gr = ctx.gr
     hol = _dates.holidays()
     if word.endswith("节") and ctx.folded.startswith("日", end) and word[:-1] in hol:
         word, end = word[:-1], end - 1  # 七夕节日: the holiday is 七夕
@@ -945,7 +971,7 @@ def _holiday_fig(ctx, word: str, start: int, end: int):
 
 
 def _relative_fig(ctx, word: str, start: int, end: int):
-    gr = grammar()
+    gr = ctx.gr
     field = _dates.relative_words()[word][0]
     base_date = _dates.resolve_relative(word, ctx.base)
     tail = gr.relative_tail.match(ctx.folded, end)
@@ -968,9 +994,12 @@ def _relative_fig(ctx, word: str, start: int, end: int):
     return _fig(ctx, start, end, "date", date=date), end
 
 
+_INF = float("inf")
+
+
 def _overlaps(spans: list, start: int, end: int) -> bool:
     """Does [start, end) overlap any of the sorted, disjoint ``spans``?"""
-    i = bisect.bisect_right(spans, (start, float("inf"))) - 1
+    i = bisect.bisect_right(spans, (start, _INF)) - 1
     if i >= 0 and spans[i][1] > start:
         return True
     return i + 1 < len(spans) and spans[i + 1][0] < end

@@ -7,17 +7,20 @@ Two steps, so the per-article part stays pure and can run in worker processes:
    punctuation and news boilerplate out; domain phrases of the user dictionary
    kept whole even where the segmenter split them.
 2. :func:`corpus_keywords` scores the terms of the whole corpus with TF-IDF
-   (scikit-learn).  A handful of articles gives no useful document frequency,
-   so the IDF is a blend of the corpus's own IDF and jieba's IDF table (shipped
+   (scikit-learn's arithmetic, done with numpy to spare the second its import
+   takes).  A handful of articles gives no useful document frequency, so the
+   IDF is a blend of the corpus's own IDF and jieba's IDF table (shipped
    inside the jieba package), weighted towards the corpus as it grows.
 """
 from __future__ import annotations
 
+import heapq
+import importlib.util
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from functools import lru_cache
-from itertools import accumulate, compress
+from itertools import accumulate, chain, compress
 from operator import attrgetter
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
@@ -206,7 +209,8 @@ def _phrase_merges(tokens: Sequence[Token], texts: list, memo: _TermMemo,
     phrase.  Longest phrase wins; linear in the number of tokens.  Only the
     tokens whose text can begin a phrase (``memo.starters``) are looked at one by one.
     """
-    phrases, prefixes, starters = memo.phrases, memo.prefixes, memo.starters
+    phrases, next_parts = memo.phrases, memo.next_parts
+    starters, continuers = memo.starters, memo.continuers
     n = len(texts)
     merges = []         # (first, last) token index of each joined phrase
     free = 0            # tokens before this one are inside a phrase already joined
@@ -216,12 +220,17 @@ def _phrase_merges(tokens: Sequence[Token], texts: list, memo: _TermMemo,
         joined = starters[texts[i]]
         best_j = None
         j = i
-        # extend while the joined text can still grow into a phrase; tokens must be
-        # contiguous (at most one dropped whitespace character between them)
-        while joined in prefixes and j + 1 < n and j + 1 - i < max_parts \
+        # extend while the joined text can still grow into a phrase (it is a proper
+        # prefix, and the next token's folded text is one of the parts that may
+        # follow it); tokens must be contiguous (at most one dropped whitespace
+        # character between them)
+        while joined in next_parts and j + 1 < n and j + 1 - i < max_parts \
                 and tokens[j + 1].start - tokens[j].end <= 1:
+            part = continuers.get(texts[j + 1])
+            if part is None or part not in next_parts[joined]:
+                break  # joined + part is neither a phrase nor the prefix of one
             j += 1
-            joined += _fold_part(texts[j])
+            joined += part
             if joined in phrases:
                 best_j = j
         if best_j is not None:
@@ -255,7 +264,8 @@ def keyword_terms(tokens: Sequence[Token], *, stopwords: Optional[frozenset[str]
     Parameters
     ----------
     tokens : sequence of Token
-        The article's tokens from :func:`pipeline.segment.segment`.
+        The article's tokens from :func:`pipeline.segment.segment`: in text
+        order and not overlapping.
     stopwords : frozenset of str, optional
         Folded, lower-cased stopwords; default the configured stopword file.
     domain_phrases : frozenset of str, optional
@@ -279,18 +289,22 @@ def keyword_terms(tokens: Sequence[Token], *, stopwords: Optional[frozenset[str]
     kept = list(map(memo.__getitem__, texts))
     merges = (_phrase_merges(tokens, texts, memo)
               if domain_phrases and memo.may_join(texts) else [])
-    spans = None
     if excluded:
-        spans = [list(map(_START, tokens)), list(map(_END, tokens))]
+        # Tokens are in text order and never overlap, so both their starts and
+        # their ends ascend, and the tokens overlapping a span are one run,
+        # found by bisection: no per-token work for the garbled runs.
+        for a, b in excluded:
+            first = bisect_right(tokens, a, key=_END)   # first token ending after a
+            stop = bisect_left(tokens, b, key=_START)   # first token starting at or after b
+            if first < stop:
+                kept[first:stop] = [None] * (stop - first)
+        overlaps = span_overlap_test(excluded) if merges else None
     for i, j in reversed(merges):  # from the end, so earlier indices stay valid
-        kept[i:j + 1] = [memo["".join(t.strip() for t in texts[i:j + 1])]]
-        if spans is not None:
-            spans[0][i:j + 1] = [spans[0][i]]
-            spans[1][i:j + 1] = [spans[1][j]]
-    if spans is not None:
-        overlaps = span_overlap_test(excluded)
-        kept = [term if term is not None and not overlaps(start, end) else None
-                for term, start, end in zip(kept, *spans)]
+        term = memo["".join(t.strip() for t in texts[i:j + 1])]
+        # a phrase is dropped whole when any of it, the gaps included, is excluded
+        if excluded and overlaps(tokens[i].start, tokens[j].end):
+            term = None
+        kept[i:j + 1] = [term]
     # a kept term is never empty (it has two characters or more), so filter(None, ...) keeps it
     return list(filter(None, kept))
 
@@ -298,9 +312,14 @@ def keyword_terms(tokens: Sequence[Token], *, stopwords: Optional[frozenset[str]
 @lru_cache(maxsize=1)
 def jieba_idf() -> tuple[dict, float]:
     """jieba's IDF table (term -> idf) and its median, read from the installed package."""
-    import jieba.analyse  # the table ships inside the package: nothing is downloaded
-
-    path = Path(jieba.analyse.__file__).resolve().parent / "idf.txt"
+    # The table ships inside the package (nothing is downloaded).  It is found
+    # without importing jieba.analyse, whose import reads the table once more
+    # and costs half a second.
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or spec.origin is None:
+        raise ValueError("jieba is not installed: its IDF table (jieba/analyse/idf.txt) "
+                         "is the keyword prior")
+    path = Path(spec.origin).resolve().parent / "analyse" / "idf.txt"
     table = {}
     with open(path, encoding="utf-8") as fh:
         for line in fh:
@@ -314,8 +333,37 @@ def jieba_idf() -> tuple[dict, float]:
     return table, median
 
 
-def _identity(terms):
-    return terms
+def _chunk_weights(docs: Sequence[Sequence[str]], vocabulary: dict, idf: np.ndarray,
+                   *, complete: bool) -> np.ndarray:
+    """Summed TF-IDF weights of ``docs``, one entry per vocabulary term.
+
+    Each document's counts are weighted ``(1 + log tf) * idf`` and
+    L2-normalized.  The arithmetic is scikit-learn's (``CountVectorizer``,
+    ``normalize`` and a sparse column sum), step for step and in the same
+    order, so the sums are the same floats: a row's entries sorted by term,
+    its squares added one by one from the first, each column summed over the
+    rows in order (``np.add.at`` adds in index order, never pairwise).
+    ``complete`` says every term of ``docs`` is in ``vocabulary``.
+    """
+    n_terms = len(vocabulary)
+    if not complete:
+        docs = [[t for t in terms if t in vocabulary] for terms in docs]
+    lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+    ids = np.fromiter(map(vocabulary.__getitem__, chain.from_iterable(docs)),
+                      dtype=np.int64, count=int(lengths.sum()))
+    # (document, term) cells, sorted by document then term, with their counts
+    cells, counts = np.unique(np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
+                              * n_terms + ids, return_counts=True)
+    rows, columns = np.divmod(cells, n_terms)
+    # sublinear tf: one long article cannot own the list
+    weights = 1.0 + np.log(counts.astype(float))
+    weights *= idf[columns]
+    squares = np.zeros(len(docs))
+    np.add.at(squares, rows, weights * weights)
+    weights /= np.sqrt(squares)[rows]  # a document with cells has a positive sum
+    totals = np.zeros(n_terms)
+    np.add.at(totals, columns, weights)
+    return totals
 
 
 def corpus_keywords(term_lists: Sequence[Sequence[str]], *, top_n: int = 30,
@@ -324,12 +372,13 @@ def corpus_keywords(term_lists: Sequence[Sequence[str]], *, top_n: int = 30,
     """Corpus-level keywords by TF-IDF over per-article term lists.
 
     Each article's term counts are weighted ``(1 + log tf) * idf`` and
-    L2-normalized (scikit-learn), and a term's score is its mean weight over
-    all articles.  The IDF blends the corpus's smoothed IDF with jieba's IDF
-    table as a prior: ``w * idf_corpus + (1 - w) * idf_jieba`` with
-    ``w = n / (n + prior_articles)``, so five articles lean on the prior (社会
-    and 工作 stay low) and fifty thousand on themselves.  Terms unknown to
-    jieba get its median IDF, as in ``jieba.analyse``.
+    L2-normalized, and a term's score is its mean weight over all articles
+    (scikit-learn's ``sublinear_tf`` TF-IDF, computed with numpy).  The IDF
+    blends the corpus's smoothed IDF with jieba's IDF table as a prior:
+    ``w * idf_corpus + (1 - w) * idf_jieba`` with ``w = n / (n + prior_articles)``,
+    so five articles lean on the prior (社会 and 工作 stay low) and fifty
+    thousand on themselves.  Terms unknown to jieba get its median IDF, as in
+    ``jieba.analyse``.
 
     Parameters
     ----------
@@ -341,7 +390,7 @@ def corpus_keywords(term_lists: Sequence[Sequence[str]], *, top_n: int = 30,
     prior_articles : float, default 200
         Corpus size at which the corpus IDF and the prior weigh the same.
     chunk_size : int, default 2000
-        Articles per sparse matrix, which bounds memory on large corpora.
+        Articles weighted at a time, which bounds memory on large corpora.
     max_vocabulary : int, default 500000
         Terms kept (by document frequency) when a corpus has more; bounds memory.
 
@@ -359,11 +408,12 @@ def corpus_keywords(term_lists: Sequence[Sequence[str]], *, top_n: int = 30,
         df.update(set(terms))
     if not df:
         return []
-    if len(df) > max_vocabulary:
+    complete = len(df) <= max_vocabulary
+    if not complete:
         kept = sorted(df.items(), key=lambda kv: (-kv[1], kv[0]))[:max_vocabulary]
         df = Counter(dict(kept))
-    vocabulary = {term: i for i, term in enumerate(sorted(df))}
     terms_sorted = sorted(df)
+    vocabulary = {term: i for i, term in enumerate(terms_sorted)}
     df_vector = np.array([df[t] for t in terms_sorted], dtype=float)
 
     prior, median = jieba_idf()
@@ -371,28 +421,21 @@ def corpus_keywords(term_lists: Sequence[Sequence[str]], *, top_n: int = 30,
     corpus_idf = np.log((1.0 + n_articles) / (1.0 + df_vector)) + 1.0
     w = n_articles / (n_articles + prior_articles)
     idf = w * corpus_idf + (1.0 - w) * prior_vector
-    idf_row = idf[np.newaxis, :]
 
-    # scikit-learn takes a second to import: only the corpus step needs it, not the workers
-    from sklearn.feature_extraction.text import CountVectorizer
-    from sklearn.preprocessing import normalize
-
-    counter = CountVectorizer(analyzer=_identity, vocabulary=vocabulary)
     totals = np.zeros(len(vocabulary))
     for lo in range(0, n_articles, chunk_size):
-        chunk = [[t for t in terms if t in vocabulary] for terms in term_lists[lo:lo + chunk_size]]
-        counts = counter.transform(chunk).astype(float)
-        counts.data = 1.0 + np.log(counts.data)  # sublinear tf: one long article cannot own the list
-        weights = normalize(counts.multiply(idf_row).tocsr(), norm="l2", copy=False)
-        totals += np.asarray(weights.sum(axis=0)).ravel()
+        totals += _chunk_weights(term_lists[lo:lo + chunk_size], vocabulary, idf,
+                                 complete=complete)
     scores = totals / n_articles
 
-    order = sorted(range(len(terms_sorted)), key=lambda i: (-round(scores[i], 12), terms_sorted[i]))
+    # the order of round(numpy float, 12), then term; terms are unique, so no ties
+    ranked = heapq.nsmallest(top_n, zip((-np.round(scores, 12)).tolist(), terms_sorted,
+                                        range(len(terms_sorted))))
     rows = []
-    for i in order[:top_n]:
+    for _, term, i in ranked:
         if scores[i] <= 0:
             break
-        rows.append({"term": terms_sorted[i], "score": round(float(scores[i]), 6),
+        rows.append({"term": term, "score": round(float(scores[i]), 6),
                      "df": int(df_vector[i])})
     return rows
 

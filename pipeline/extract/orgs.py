@@ -57,7 +57,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import lru_cache
 from operator import attrgetter
 from typing import Mapping, Optional, Sequence
 
@@ -144,6 +145,12 @@ def _fold(text: str) -> str:
     recognizer treats both widths of it alike and no data file entry holds
     it, so folding it would change no match (a test checks the data).
     """
+    if len(text) >= _VECTOR_FOLD_FROM:
+        # an article: on its code points as an array, one table lookup for all
+        import numpy as np
+        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        return (points - _fold_shifts()[np.minimum(points, 0xFFFF)]).tobytes().decode(
+            "utf-32-le", "surrogatepass")
     return _FOLD_RUN_RE.sub(_fold_run, text) if _FOLD_RUN_RE.search(text) else text
 
 
@@ -151,10 +158,27 @@ def _fold_run(m: re.Match) -> str:
     return fold_width(m.group())
 
 
+@lru_cache(maxsize=1)
+def _fold_shifts():
+    """How far :func:`_fold` moves each code point of the BMP down (0: kept)."""
+    import numpy as np
+    shifts = np.zeros(0x10000, dtype=np.uint32)
+    for ch in map(chr, _FOLDABLE):
+        if _FOLD_RUN_RE.match(ch):
+            shifts[ord(ch)] = ord(ch) - ord(fold_width(ch))
+    return shifts
+
+
+#: text length from which :func:`_fold` works on an array (a short one: by regex)
+_VECTOR_FOLD_FROM = 150
+
+
 #: full-width punctuation of every sentence, which folding would not change a match of
 _UNFOLDED = "，：；！？（）％"
+#: code points fold_width changes
+_FOLDABLE = (0x3000, *range(0xFF01, 0xFF5F))
 _FOLD_RUN_RE = re.compile("[%s]+" % "".join(
-    re.escape(chr(cp)) for cp in [0x3000, *range(0xFF01, 0xFF5F)] if chr(cp) not in _UNFOLDED))
+    re.escape(chr(cp)) for cp in _FOLDABLE if chr(cp) not in _UNFOLDED))
 
 
 def _split_tokens(lex: OrgLexicon, text: str, tokens: list, gazetteer_hits: list) -> list:
@@ -174,9 +198,10 @@ def _split_tokens(lex: OrgLexicon, text: str, tokens: list, gazetteer_hits: list
                     _name_before_title(lex, word[:m.start() - tokens[k].start], tokens, k):
                 cuts.setdefault(k, m.start())
     for hit_start, hit_end, name in gazetteer_hits:
+        if name not in lex.gazetteer:
+            continue   # a blocked name
         k = bisect_left(tokens, hit_end, key=_END)
-        if k < len(tokens) and tokens[k].end == hit_end and tokens[k].start < hit_start and \
-                name in lex.gazetteer:
+        if k < len(tokens) and tokens[k].end == hit_end and tokens[k].start < hit_start:
             word = tokens[k].text
             if word not in lex.gazetteer and lex.is_place(word[:hit_start - tokens[k].start]):
                 cuts.setdefault(k, hit_start)
@@ -194,19 +219,17 @@ def _split_tokens(lex: OrgLexicon, text: str, tokens: list, gazetteer_hits: list
     return out
 
 
-def _classify(lex: OrgLexicon, tok: Token, tag: Optional[str]) -> str:
-    """One of stop, abbrev, place, org, proper, verb, adj, desc (memoized per word and tag)."""
+def _class_memo(lex: OrgLexicon) -> dict:
+    """The memo of :func:`_classify_word` by (word, tag), emptied when it grows large."""
     memo = lex.cache.get("classes")
     if memo is None or len(memo) > 200_000:
         memo = lex.cache["classes"] = {}
-    key = (tok.text, tag)
-    cls = memo.get(key)
-    if cls is None:
-        cls = memo[key] = _classify_word(lex, tok.text, tag)
-    return cls
+    return memo
 
 
 def _classify_word(lex: OrgLexicon, word: str, tag: Optional[str]) -> str:
+    """One of stop, abbrev, unit, place, org, proper, verb, adj, desc (memoized per
+    word and tag by :class:`_LazyClasses`)."""
     if _is_ascii_name(word):
         return "proper"
     if not _is_han(word) or word in lex.boundary_words or word in lex.blocked:
@@ -355,6 +378,8 @@ def _with_term(lex: OrgLexicon, tokens: list, start: int, head: str) -> int:
 
 def _class_of_bodies(lex: OrgLexicon, name: str) -> bool:
     """Whether ``name`` is a country and a class head (美国公司: American companies)."""
+    if not name.endswith(lex.class_head_tuple):
+        return False   # the usual answer, in one call
     for head in lex.class_heads:
         if len(name) > len(head) and name.endswith(head) and \
                 name not in lex.gazetteer and lex.place_level(name[:-len(head)]) == "country":
@@ -381,17 +406,17 @@ def _counted(lex: OrgLexicon, tokens: list, tags, index: int) -> bool:
 _NUMERAL_STEM = frozenset("〇零一二三四五六七八九十百千万两几数多第")
 
 
-def _head_kind(lex: OrgLexicon, word: str, suffix: str, tag: Optional[str]) -> Optional[str]:
-    """:func:`_head_kind_of`, memoized per word, suffix and tag (a word recurs often)."""
+def _head_kind_memo(lex: OrgLexicon) -> dict:
+    """The memo of :func:`_head_kind_of` by (word, suffix, tag), emptied when it grows large
+    (a head word recurs often)."""
     memo = lex.cache.get("head_kinds")
     if memo is None or len(memo) > 200_000:
         memo = lex.cache["head_kinds"] = {}
-    key = (word, suffix, tag)
-    try:
-        return memo[key]
-    except KeyError:
-        kind = memo[key] = _head_kind_of(lex, word, suffix, tag)
-        return kind
+    return memo
+
+
+#: a memo's answer for a key it does not hold (None is an answer)
+_UNKNOWN = object()
 
 
 def _head_kind_of(lex: OrgLexicon, word: str, suffix: str, tag: Optional[str]) -> Optional[str]:
@@ -484,7 +509,7 @@ class _LazyTags(dict):
         super().__init__()
         self.tokens = tokens
         self.table = lex.tags
-        #: the class (:func:`_classify`) of each token, by index, as looked up
+        #: the class (:func:`_classify_word`) of each token, by index, as looked up
         self.classes = _LazyClasses(lex, tokens, self)
 
     def __missing__(self, i: int) -> Optional[str]:
@@ -494,17 +519,24 @@ class _LazyTags(dict):
 
 
 class _LazyClasses(dict):
-    """:func:`_classify` of the tokens by index, computed on first lookup."""
-    __slots__ = ("lex", "tokens", "tags")
+    """:func:`_classify_word` of the tokens by index, computed on first lookup."""
+    __slots__ = ("lex", "tokens", "tags", "memo")
 
     def __init__(self, lex: OrgLexicon, tokens: list, tags: _LazyTags):
         super().__init__()
         self.lex = lex
         self.tokens = tokens
         self.tags = tags
+        # the memo of _classify_word, taken once an article rather than once a token
+        self.memo = _class_memo(lex)
 
     def __missing__(self, i: int) -> str:
-        cls = self[i] = _classify(self.lex, self.tokens[i], self.tags[i])
+        word = self.tokens[i].text
+        tag = self.tags[i]
+        cls = self.memo.get((word, tag))
+        if cls is None:
+            cls = self.memo[word, tag] = _classify_word(self.lex, word, tag)
+        self[i] = cls
         return cls
 
 
@@ -519,10 +551,12 @@ def _candidates(lex: OrgLexicon, folded: str, tokens: list, gazetteer_hits: list
 
     # --- gazetteer names --------------------------------------------------------------
     for hit_start, hit_end, name in gazetteer_hits:
-        if name in lex.blocked or hit_start not in start_index or hit_end not in end_index:
+        if name in lex.blocked:
+            continue
+        first = start_index.get(hit_start)
+        if first is None or hit_end not in end_index:
             continue
         kind, _ = lex.gazetteer[name]
-        first = start_index[hit_start]
         if first > 0 and len(tokens[first - 1].text) == 1 and \
                 (tags[first - 1] or "").startswith("nr") and \
                 tokens[first - 1].end == tokens[first].start:
@@ -540,6 +574,9 @@ def _candidates(lex: OrgLexicon, folded: str, tokens: list, gazetteer_hits: list
     suffixes, gazetteer, longest_suffix = lex.suffixes, lex.gazetteer, lex.longest_suffix
     max_suffix_len = lex.max_suffix_len
     n_tokens = len(tokens)
+    # the memos, taken once an article (a memo replaced meanwhile is still right)
+    head_kinds = _head_kind_memo(lex)
+    suffix_memo = lex.suffix_memo
     for m in lex.suffix_re.finditer(folded[::-1]):
         end = n - m.start()
         last = bisect_left(tokens, end, key=_END)
@@ -548,16 +585,29 @@ def _candidates(lex: OrgLexicon, folded: str, tokens: list, gazetteer_hits: list
         begin = n - m.end()
         suffix = folded[begin:end]
         kind, mode = suffixes[suffix]
-        first = bisect_right(tokens, begin, key=_START) - 1
-        if first < 0 or first > last:
-            continue
-        word = tokens[last].text
-        head = _head_kind(lex, word, suffix, tags[last]) if first == last else "bare"
-        if head is None:
-            continue
+        head_token = tokens[last]
+        if head_token.start <= begin and (last + 1 == n_tokens or tokens[last + 1].start > begin):
+            first = last   # the suffix lies in its word, as most do: no search
+        else:
+            first = bisect_right(tokens, begin, key=_START) - 1
+            if first < 0 or first > last:
+                continue
+        word = head_token.text
+        if first == last:
+            key = (word, suffix, tags[last])
+            head = head_kinds.get(key, _UNKNOWN)
+            if head is _UNKNOWN:
+                head = head_kinds[key] = _head_kind_of(lex, word, suffix, key[2])
+            if head is None:
+                continue
+        else:
+            head = "bare"
         if len(word) == 1 and end < n and (folded[end].isdigit() or folded[end] in _NUMERAL_STEM):
             continue   # 收盘|报|3000点: a one-character head before a number is a verb
-        widest = longest_suffix(folded[max(0, end - max_suffix_len):end])
+        window = folded[max(0, end - max_suffix_len):end]
+        widest = suffix_memo.get(window, _UNKNOWN)
+        if widest is _UNKNOWN:
+            widest = longest_suffix(window)
         if widest is not None and len(widest) > len(suffix) and suffixes[widest][1] == "block" \
                 and word not in gazetteer:
             continue   # 新|格局, 全|部: a word that only ends like an org
@@ -734,8 +784,9 @@ def _country_teams(lex: OrgLexicon, folded: str, tokens: list,
             i += step
         return items
 
+    team_head_ends = lex.team_head_ends
     for cand in found:
-        if folded[cand.end - 1] not in lex.team_head_ends:
+        if folded[cand.end - 1] not in team_head_ends:
             continue   # cheap test first: no team head ends so
         k = index.get(cand.start)
         if k is None or cand.anaphor_tail or k < 2 or tokens[k - 1].text not in _TEAM_JOINERS:
@@ -837,6 +888,18 @@ def _select(candidates: list[_Candidate], exclude: Sequence[tuple[int, int]]) ->
 
 
 def _name_type(lex: OrgLexicon, name: str, fallback: str) -> str:
+    """:func:`_name_type_of`, memoized per name and fallback (a name recurs often)."""
+    memo = lex.cache.get("name_types")
+    if memo is None or len(memo) > 200_000:
+        memo = lex.cache["name_types"] = {}
+    key = (name, fallback)
+    kind = memo.get(key)
+    if kind is None:
+        kind = memo[key] = _name_type_of(lex, name, fallback)
+    return kind
+
+
+def _name_type_of(lex: OrgLexicon, name: str, fallback: str) -> str:
     """The type of a name: the gazetteer's, else its head suffix's.
 
     A generic unit (代表团, 办公室, 计划署: a government or other head) of a
@@ -1071,13 +1134,14 @@ def resolve_organizations(mentions: Mapping[str, list[Mention]], *,
             name = mapping[name]
         return name
 
+    final_of = {name: final(name) for name in names}
     types: dict = defaultdict(Counter)
     aliases: dict = defaultdict(set)
     n_mentions: Counter = Counter()
     articles: dict = defaultdict(set)
     for article_id in sorted(mentions):
         for m in mentions[article_id]:
-            canonical = final(m.canonical)
+            canonical = final_of[m.canonical]
             types[canonical][m.type] += 1
             aliases[canonical].add(m.text)
             n_mentions[canonical] += 1
@@ -1093,7 +1157,9 @@ def resolve_organizations(mentions: Mapping[str, list[Mention]], *,
         "n_articles": len(articles[c]),
     } for c in n_mentions]
     organizations.sort(key=lambda o: (-o["n_mentions"], o["canonical"]))
-    resolved = {article_id: [replace(m, canonical=final(m.canonical),
-                                     type=org_type[final(m.canonical)]) for m in ms]
+    # each mention anew with its corpus canonical name and type (the fields
+    # spelled out: dataclasses.replace costs several times more a mention)
+    resolved = {article_id: [Mention(m.start, m.end, m.text, final_of[m.canonical],
+                                     org_type[final_of[m.canonical]]) for m in ms]
                 for article_id, ms in mentions.items()}
     return organizations, resolved

@@ -9,15 +9,19 @@ POS tagger.
 """
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 from typing import Iterable, Mapping, Optional
 
 import ahocorasick
 import jieba
 
+from pipeline.atomic import write_text_atomic
 from pipeline.config import DATA_DIR, load_config
 from pipeline.matching import leftmost_longest, trie_pattern
 from pipeline.model import ORG_TYPES
@@ -151,33 +155,14 @@ class OrgLexicon:
 
         Leftmost-longest and non-overlapping, exactly as
         ``gazetteer_re.finditer`` finds them, but every occurrence is found in
-        one Aho-Corasick pass and the choice is made over those few.
-
-        The automaton looks a character up among the children of a node one
-        by one, and its root has hundreds (the first characters of the
-        names), so the pass runs over a copy of the text in which every
-        character no name contains is one placeholder, the root's first
-        child: half the characters of news text are found at once.  Offsets
-        and matches are those of ``folded``.
+        one Aho-Corasick pass and the choice is made over those few
+        (:class:`GazetteerScan`).
         """
-        automaton, table = _cached(self, "gazetteer_scan", self._gazetteer_scan)
-        return leftmost_longest(folded.translate(table), automaton)
+        scan = _cached(self, "gazetteer_scan", self._gazetteer_scan)
+        return leftmost_longest(scan.masked(folded), scan.automaton)
 
-    def _gazetteer_scan(self):
-        names = list(self.gazetteer) + list(self.blocked)
-        alphabet = frozenset("".join(names))
-        # one character a table entry, so translate() keeps offsets (and
-        # leaves characters beyond the table, which no name has, alone)
-        table = "".join(ch if ch in alphabet else _PLACEHOLDER
-                        for ch in map(chr, range(0x10000)))
-        automaton = ahocorasick.Automaton()
-        # inserted first, so the placeholder is the root's first child; the
-        # table never yields its second character, so it never matches
-        automaton.add_word(_PLACEHOLDER + "\x02", (2, None))
-        for name in names:
-            automaton.add_word(name, (len(name), name))
-        automaton.make_automaton()
-        return automaton, table
+    def _gazetteer_scan(self) -> "GazetteerScan":
+        return GazetteerScan(list(self.gazetteer) + list(self.blocked))
 
     @property
     def anaphor_re(self) -> re.Pattern:
@@ -204,15 +189,26 @@ class OrgLexicon:
         """Length of the longest entry of the suffix table."""
         return _max_len(self)
 
+    @property
+    def suffix_memo(self) -> dict:
+        """The memo of :meth:`longest_suffix` (text -> answer), emptied when it grows large."""
+        memo = self.cache.get("suffix_memo")
+        if memo is None or len(memo) > 200_000:
+            memo = self.cache["suffix_memo"] = {}
+        return memo
+
+    @property
+    def class_head_tuple(self) -> tuple:
+        """The class heads as a tuple, for ``str.endswith``."""
+        return _cached(self, "class_head_tuple", lambda: tuple(sorted(self.class_heads)))
+
     def longest_suffix(self, text: str) -> Optional[str]:
         """The longest org suffix (block entries included) ``text`` ends with.
 
         Memoized: the recognizer asks this of the same few thousand words
         over and over.
         """
-        memo = self.cache.get("suffix_memo")
-        if memo is None or len(memo) > 200_000:
-            memo = self.cache["suffix_memo"] = {}
+        memo = self.suffix_memo
         try:
             return memo[text]
         except KeyError:
@@ -286,6 +282,81 @@ class OrgLexicon:
         return False
 
 
+class GazetteerScan:
+    """An Aho-Corasick automaton of names and the masking that makes its pass fast.
+
+    The automaton looks a character up among the children of a node one by
+    one, and its root has hundreds (the first characters of the names), so
+    the pass runs over a copy of the text in which every character that can
+    be part of no occurrence is one placeholder, the root's first child.
+    :meth:`masked` keeps a character only where it and a neighbour form a
+    pair of adjacent characters of some name (every name has two or more,
+    or is kept whole as a one-character name): that keeps every character
+    of every occurrence, so the occurrences, and their offsets, are those of
+    the text itself, and it leaves about one character of news text in
+    seven to look up.
+
+    Parameters
+    ----------
+    names : list of str
+        The names to find.
+    """
+
+    def __init__(self, names: list):
+        alphabet = sorted(set("".join(names)))
+        # one character a table entry, so translate() keeps offsets (and
+        # leaves characters beyond the table, which no name has, alone)
+        chars = frozenset(alphabet)
+        self.table = "".join(ch if ch in chars else _PLACEHOLDER
+                             for ch in map(chr, range(0x10000)))
+        self.automaton = ahocorasick.Automaton()
+        # inserted first, so the placeholder is the root's first child; the
+        # masking never yields its second character, so it never matches
+        self.automaton.add_word(_PLACEHOLDER + "\x02", (2, None))
+        for name in names:
+            self.automaton.add_word(name, (len(name), name))
+        self.automaton.make_automaton()
+        self._arrays = None
+        if alphabet and ord(alphabet[-1]) <= 0xFFFF:
+            self._arrays = self._pair_arrays(names, alphabet)
+
+    @staticmethod
+    def _pair_arrays(names: list, alphabet: list):
+        import numpy as np
+        # code 0: a character of no name (and every one beyond the table)
+        code_of = {ch: i for i, ch in enumerate(alphabet, 1)}
+        codes = np.zeros(0x10000, dtype=np.uint32)
+        codes[[ord(ch) for ch in alphabet]] = np.arange(1, len(alphabet) + 1, dtype=np.uint32)
+        width = len(alphabet) + 1
+        pairs = np.zeros(width * width, dtype=bool)
+        alone = np.zeros(width, dtype=bool)
+        for name in names:
+            if len(name) == 1:
+                alone[code_of[name]] = True
+            for a, b in zip(name, name[1:]):
+                pairs[code_of[a] * width + code_of[b]] = True
+        return codes, pairs, alone, np.uint32(width), np.uint32(ord(_PLACEHOLDER))
+
+    def masked(self, text: str) -> str:
+        """``text`` with every character outside any possible occurrence a placeholder."""
+        if self._arrays is None or len(text) < _VECTOR_MASK_FROM:
+            return text.translate(self.table)
+        import numpy as np
+        codes_of, pairs_of, alone, width, placeholder = self._arrays
+        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        codes = codes_of[np.minimum(points, 0xFFFF)]
+        pairs = pairs_of[codes[:-1] * width + codes[1:]]
+        keep = alone[codes]
+        keep[:-1] |= pairs
+        keep[1:] |= pairs
+        return np.where(keep, points, placeholder).tobytes().decode("utf-32-le", "surrogatepass")
+
+
+#: text length from which :meth:`GazetteerScan.masked` works on an array
+#: (a short string is translated faster than it is converted)
+_VECTOR_MASK_FROM = 150
+
+
 _HAN_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
 #: what the gazetteer scan reads every character no gazetteer name has as
 _PLACEHOLDER = "\x01"
@@ -347,15 +418,8 @@ def _words(path: Path) -> frozenset:
 def _jieba_tags(user_dictionary: Optional[Path]) -> tuple[dict, frozenset]:
     """word -> POS tag from jieba's dictionary, then the user dictionary; and
     the words of the user dictionary."""
-    tags: dict = {}
+    tags = _jieba_dictionary_tags()
     user_words = set()
-    with jieba.get_dict_file() as fh:
-        for raw in fh:
-            parts = raw.decode("utf-8").split()
-            if len(parts) >= 3:
-                tags[parts[0]] = parts[2]
-            elif parts:
-                tags[parts[0]] = "x"
     if user_dictionary and user_dictionary.exists():
         for raw in user_dictionary.read_text(encoding="utf-8").splitlines():
             parts = raw.split()
@@ -365,6 +429,83 @@ def _jieba_tags(user_dictionary: Optional[Path]) -> tuple[dict, frozenset]:
             tags[parts[0]] = tag
             user_words.add(parts[0])
     return tags, frozenset(user_words)
+
+
+#: first line of a tag table of :func:`_jieba_dictionary_tags`; the rest names the source
+_TAG_TABLE_FORMAT = "cn-news-pipeline jieba tags 2"
+
+
+def tag_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/cn-news-pipeline/jieba-tags``, ``~/.cache/…`` when it is unset."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "cn-news-pipeline" / "jieba-tags"
+
+
+def _jieba_dictionary_tags() -> dict:
+    """word -> POS tag of jieba's dictionary (the third column; ``x`` without one).
+
+    Parsing the 349,000 lines of the dictionary takes a few tenths of a
+    second a process; the table it gives is kept in :func:`tag_cache_dir`,
+    one line a tag (the tag, a tab, its words), which reads in a third of
+    the time.  The table is named after the dictionary's path, size and
+    modification time, and written atomically, so a changed dictionary gets
+    a table of its own and concurrent runs share one safely.  When the
+    folder cannot be written (or read) the dictionary is parsed each time.
+    """
+    with jieba.get_dict_file() as fh:
+        try:
+            stat = os.fstat(fh.fileno())
+            source = f"{getattr(fh, 'name', '')}\t{stat.st_size}\t{stat.st_mtime_ns}"
+        except (OSError, AttributeError, ValueError):
+            source = None   # not a plain file: nothing to name a table after
+        if source is not None:
+            name = hashlib.sha256(source.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+            path = tag_cache_dir() / f"{name}.tsv"
+            tags = _read_tag_table(path, source)
+            if tags is not None:
+                return tags
+        tags = {}
+        for raw in fh:
+            parts = raw.decode("utf-8").split()
+            if len(parts) >= 3:
+                tags[parts[0]] = parts[2]
+            elif parts:
+                tags[parts[0]] = "x"
+    if source is not None:
+        _write_tag_table(path, source, tags)
+    return tags
+
+
+def _read_tag_table(path: Path, source: str) -> Optional[dict]:
+    """The table at ``path`` if it is a whole one made from ``source``, else None."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    lines = text.split("\n")
+    # header, source, number of words, one line a tag, and the empty string
+    # after the last newline
+    if len(lines) < 4 or lines[0] != _TAG_TABLE_FORMAT or lines[1] != source or lines[-1] != "":
+        return None
+    tags: dict = {}
+    for line in lines[3:-1]:
+        tag, tab, words = line.partition("\t")
+        if not tab or not tag or not words:
+            return None
+        tags.update(zip(words.split(" "), repeat(tag)))
+    return tags if str(len(tags)) == lines[2] else None
+
+
+def _write_tag_table(path: Path, source: str, tags: dict) -> None:
+    by_tag: dict = {}
+    for word, tag in tags.items():
+        by_tag.setdefault(tag, []).append(word)
+    text = "".join([_TAG_TABLE_FORMAT, "\n", source, "\n", str(len(tags)), "\n"] +
+                   [f"{tag}\t{' '.join(words)}\n" for tag, words in by_tag.items()])
+    try:
+        write_text_atomic(path, text)
+    except OSError:
+        pass   # a read-only cache folder: parse the dictionary next time too
 
 
 def data_dir() -> Path:

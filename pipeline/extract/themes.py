@@ -18,16 +18,16 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from collections import defaultdict
+from bisect import bisect_left, bisect_right
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Iterable, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
 from pipeline.config import DATA_DIR, load_config
-from pipeline.extract.keywords import span_overlap_test
 from pipeline.matching import PairMatcher
 from pipeline.model import Token
 from pipeline.text import fold_width
@@ -37,6 +37,7 @@ PathLike = Union[str, Path]
 #: Chinese words this short must not straddle a token boundary (see module docstring)
 _STRICT_LENGTH = 2
 _START = attrgetter("start")
+_MATCH_START, _MATCH_END, _WORD = itemgetter(0), itemgetter(1), itemgetter(2)
 _HAN_RE = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
 
 
@@ -260,43 +261,58 @@ def _matcher(taxonomy: Taxonomy) -> PairMatcher:
     hit = _MATCHERS.get(id(taxonomy))
     if hit is not None and hit[0] is taxonomy:
         return hit[1]
-    matcher = PairMatcher(taxonomy._index)  # every word has two characters or more
+    # every word has two characters or more
+    matcher = PairMatcher(taxonomy._index, unbroken=taxonomy._strict)
     if len(_MATCHERS) > 16:
         _MATCHERS.clear()
     _MATCHERS[id(taxonomy)] = (taxonomy, matcher)
     return matcher
 
 
+def _width_table() -> np.ndarray:
+    """UTF-16 code unit -> the unit ``fold_width`` makes of it.
+
+    Full-width forms shift to ASCII and the ideographic space becomes a space.
+    """
+    table = np.arange(1 << 16, dtype=np.uint16)
+    table[0xFF01:0xFF5F] -= np.uint16(0xFEE0)
+    table[0x3000] = 0x20
+    return table
+
+
+_WIDTH_TABLE = _width_table()
+
+
 def _fold_lower(text: str) -> str:
-    """``fold_width(text).lower()``, with the fold done on code points by numpy.
+    """``fold_width(text).lower()``, with the fold done on code units by numpy.
 
     ``str.translate`` looks every character up in a dict, which made it the
-    largest single cost of scoring; the fold is one fixed shift of a code
-    point range (and the ideographic space), so it vectorizes exactly.
+    largest single cost of scoring; the fold is one table lookup per UTF-16
+    code unit instead.  Surrogates map to themselves, so characters beyond
+    the BMP pass through; only a lone high surrogate followed by a lone low
+    one would pair up when decoded, which the length check catches.
     """
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).copy()
-    codes[(codes - np.uint32(0xFF01)) < np.uint32(0xFF5F - 0xFF01)] -= np.uint32(0xFEE0)
-    codes[codes == np.uint32(0x3000)] = 0x20
-    return codes.tobytes().decode("utf-32-le", "surrogatepass").lower()
+    units = np.frombuffer(text.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
+    folded = _WIDTH_TABLE[units].tobytes().decode("utf-16-le", "surrogatepass")
+    if len(folded) != len(text):
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).copy()
+        codes[(codes - np.uint32(0xFF01)) < np.uint32(0xFF5F - 0xFF01)] -= np.uint32(0xFEE0)
+        codes[codes == np.uint32(0x3000)] = 0x20
+        folded = codes.tobytes().decode("utf-32-le", "surrogatepass")
+    return folded.lower()
 
 
 def _matches(folded: str, taxonomy: Taxonomy, tokens: Sequence[Token]) -> list[tuple[int, int, str]]:
-    """Leftmost-longest, non-overlapping occurrences of the taxonomy's words."""
+    """Leftmost-longest, non-overlapping occurrences of the taxonomy's words.
+
+    A short word may not straddle a token boundary (国家 in 中国/家庭 is no
+    match): the token starts are the matcher's breaks, read only when such a
+    word is a candidate.
+    """
     if not taxonomy._index:
         return []
-    strict = taxonomy._strict
-    token_starts = None
-
-    def accept(start: int, end: int, word: str) -> bool:
-        # a short word may not straddle a token boundary: 国家 in 中国/家庭 is no match
-        nonlocal token_starts
-        if word not in strict or not tokens:
-            return True
-        if token_starts is None:  # only articles with a short word pay for the set
-            token_starts = set(map(_START, tokens))
-        return token_starts.isdisjoint(range(start + 1, end))
-
-    return _matcher(taxonomy).leftmost_longest(folded, accept=accept)
+    breaks = map(_START, tokens) if tokens else None
+    return _matcher(taxonomy).leftmost_longest(folded, breaks=breaks)
 
 
 def score_themes(text: str, tokens: Sequence[Token], *, taxonomy: Taxonomy,
@@ -334,12 +350,17 @@ def score_themes(text: str, tokens: Sequence[Token], *, taxonomy: Taxonomy,
     max_themes = taxonomy.max_themes if max_themes is None else max_themes
     folded = _fold_lower(text)  # same length as text: token offsets still apply
 
-    excluded = [(int(a), int(b)) for a, b in exclude_spans]
-    overlaps = span_overlap_test(excluded) if excluded else None
-    counts: dict[str, int] = defaultdict(int)
-    for start, end, word in _matches(folded, taxonomy, tokens):
-        if overlaps is None or not overlaps(start, end):
-            counts[word] += 1
+    matches = _matches(folded, taxonomy, tokens)
+    words = list(map(_WORD, matches))
+    for a, b in exclude_spans:
+        # matches are in text order and never overlap, so both their starts and
+        # their ends ascend, and those overlapping a span are one run
+        first = bisect_right(matches, int(a), key=_MATCH_END)  # first match ending after a
+        stop = bisect_left(matches, int(b), key=_MATCH_START)  # first starting at or after b
+        if first < stop:
+            words[first:stop] = [None] * (stop - first)
+    counts = Counter(words)
+    counts.pop(None, None)
 
     scores: dict[int, float] = defaultdict(float)
     evidence: dict[int, list] = defaultdict(list)

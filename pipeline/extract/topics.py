@@ -21,9 +21,6 @@ from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import numpy as np
-from sklearn.decomposition import NMF
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 
 @dataclass(frozen=True)
@@ -116,6 +113,13 @@ def fit_topics(term_lists: Sequence[Sequence[str]], *, min_articles: int = 50,
     n_articles = len(term_lists)
     if n_articles < max(min_articles, 2):
         return None
+    # scikit-learn takes longer to import than a small corpus takes to run;
+    # imported here, only a run that fits topics pays for it, and only in the
+    # process that fits them (a forked one when the run has a second core).
+    from sklearn.decomposition import NMF
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     k = int(n_topics) if n_topics else default_n_topics(n_articles)
     if k < 1:
         raise ValueError(f"n_topics must be at least 1, got {n_topics!r}")
