@@ -24,7 +24,7 @@ from pipeline.extract.keywords import corpus_keywords
 from pipeline.extract.orgs import resolve_organizations
 from pipeline.extract.themes import theme_shares, themes_by_month
 from pipeline.extract.topics import fit_topics
-from pipeline.forked import InChild
+from pipeline.forked import InChild, InChildObject
 from pipeline.model import ArticleAnalysis, Document
 from pipeline.review import ReviewTally, ReviewWriter
 from pipeline.spill import SpillList
@@ -36,6 +36,67 @@ CHUNK_ARTICLES = 512
 STREAMED = ("documents", "articles", "figures", "article_themes")
 #: the streamed tables written every CHUNK_ARTICLES articles
 _WITH_ARTICLES = ("articles", "figures", "article_themes")
+
+
+class StreamWriters:
+    """The files written while articles stream in: the streamed tables and the review sheets.
+
+    Everything it writes is decided by the rows it is given, so it can work
+    in this process or, fed through :class:`pipeline.forked.InChildObject`,
+    in a forked one: then encoding Parquet, CSV and the review sheets (about
+    a third of what the main process does per article) runs on another core
+    while this one reads input and gathers the workers' results.
+    """
+
+    def __init__(self, tables_dir: Path, review_dir: Optional[Path]):
+        self._tables = {name: T.TableWriter(tables_dir, name) for name in STREAMED}
+        self._review = ReviewWriter(review_dir) if review_dir is not None else None
+
+    def write(self, chunks: dict) -> None:
+        """Append ``{table: rows}``; each non-empty list is one row group of its table."""
+        for name, rows in chunks.items():
+            self._tables[name].write(rows)
+
+    def review(self, articles: list) -> None:
+        """Add ``(article_id, title, text, figure rows)`` to the review sheets, in order."""
+        if self._review is not None:
+            for article_id, title, text, rows in articles:
+                self._review.add(article_id, title, text, rows)
+
+    def close_tables(self) -> None:
+        for writer in self._tables.values():
+            writer.close()
+
+    def close_reviews(self, summary: dict) -> None:
+        """Finish the review sheets and page with the run's final review counts."""
+        if self._review is not None:
+            self._review.close(summary)
+            self._review = None
+
+    def close(self, summary: dict) -> None:
+        self.close_tables()
+        self.close_reviews(summary)
+
+    def discard(self) -> None:
+        """The run failed: an unfinished review sheet goes (the tables are in staging)."""
+        if self._review is not None:
+            self._review.discard()
+            self._review = None
+
+
+class _HereWriters:
+    """:class:`StreamWriters` in this process, called as :class:`InChildObject` calls its child's."""
+
+    def __init__(self, writers: StreamWriters):
+        self._writers = writers
+
+    def call(self, method: str, *args) -> None:
+        getattr(self._writers, method)(*args)
+
+    finish = call
+
+    def abandon(self) -> None:
+        self._writers.discard()
 
 
 class CorpusTables:
@@ -52,24 +113,30 @@ class CorpusTables:
         Editors' verdicts, applied to figure rows as they are written.
     review_dir : Path, optional
         Where the review sheets and page go; none are written when None.
+    writer_process : bool, default False
+        Write the streamed tables and the review sheets in a forked process
+        (:class:`StreamWriters`), for runs with a core to spare for it.
 
     Use as a context manager: :meth:`add_document` for each document read,
     :meth:`add` for each article's analysis (input order), then
-    :meth:`finish`, which returns the run's notes (and, when asked to leave
-    them open, :meth:`finish_reviews` for the review sheets).
+    :meth:`finish`, which returns the run's notes.
     """
 
     def __init__(self, tables_dir: Path, *, config: Config, reviews=None,
-                 review_dir: Optional[Path] = None):
+                 review_dir: Optional[Path] = None, writer_process: bool = False):
         self.tables_dir = Path(tables_dir)
         self.config = config
         self.tables_dir.mkdir(parents=True, exist_ok=True)
         self._work = Path(tempfile.mkdtemp(prefix=".corpus-", dir=self.tables_dir))
-        self._writers = {name: T.TableWriter(self.tables_dir, name) for name in STREAMED}
+        # Forked before anything else is opened here, so the writer's process
+        # holds no copy of this one's files.
+        self._out = (InChildObject(StreamWriters, self.tables_dir, review_dir,
+                                   what="the table and review writer")
+                     if writer_process else _HereWriters(StreamWriters(self.tables_dir, review_dir)))
+        self._out_open = True
         self._pending: dict[str, list] = {name: [] for name in STREAMED}
         self._pending_articles: list = []   # (article_id, title, text, figure rows) for reviews
         self.tally = ReviewTally(reviews)
-        self._review = ReviewWriter(review_dir) if review_dir is not None else None
         self._terms = SpillList(self._work / "terms.pickle")
         self._article_ids: list[str] = []
         self._dates: dict[str, Optional[str]] = {}
@@ -91,7 +158,7 @@ class CorpusTables:
         # flushes: how far reading runs ahead of the analyses (more with more
         # workers) then leaves the row groups, and the bytes, as they are.
         if len(pending) >= CHUNK_ARTICLES:
-            self._writers["documents"].write(pending)
+            self._out.call("write", {"documents": pending})
             self._pending["documents"] = []
 
     def add(self, analysis: ArticleAnalysis) -> None:
@@ -132,17 +199,16 @@ class CorpusTables:
 
     def _flush(self, *, last: bool = False) -> None:
         self.tally.apply(self._pending["figures"])
+        self._out.call("write", {name: self._pending[name]
+                                 for name in (STREAMED if last else _WITH_ARTICLES)})
         for name in STREAMED if last else _WITH_ARTICLES:
-            self._writers[name].write(self._pending[name])
             self._pending[name] = []
-        if self._review is not None:
-            for article_id, title, text, rows in self._pending_articles:
-                self._review.add(article_id, title, text, rows)
+        self._out.call("review", self._pending_articles)
         self._pending_articles = []
 
     # ------------------------------------------------------------------ corpus steps
 
-    def finish(self, *, parallel: bool = False, reviews_later: bool = False) -> list[str]:
+    def finish(self, *, parallel: bool = False) -> list[str]:
         """Write the remaining rows and the corpus-level tables; return the run's notes.
 
         Parameters
@@ -151,43 +217,30 @@ class CorpusTables:
             Use a second core: the topic model and the other corpus steps
             (organizations, mentions, keywords, theme shares) each run in a
             forked process (:class:`pipeline.forked.InChild`) while this one
-            finishes the review sheets.  The files are the same either way.
-        reviews_later : bool, default False
-            Leave the review sheets open: the caller finishes them with
-            :meth:`finish_reviews` (say, while a forked process renders the
-            briefing, which does not read them).  The corpus steps then run
-            here, beside the topic model when ``parallel``.
+            waits for the streamed tables and review sheets to be finished.
+            The files are the same either way.
         """
         self._flush(last=True)
-        for writer in self._writers.values():
-            writer.close()
-        self._writers = {}
         if not parallel:
             self._corpus_steps(False)
             notes = self._topics(False)
-            if not reviews_later:
-                self.finish_reviews()
-        elif reviews_later:
-            with InChild(self._topics, True, what="the topic model") as topics_step:
-                self._corpus_steps(False)
-            notes = topics_step.result
+            self._finish_writers()
         else:
-            # Neither forked step touches the review writer: its files are
-            # this process's alone (a child ends without flushing its copy).
+            # Neither forked step touches the streamed tables or the review
+            # sheets: their files are the writer's alone (a forked child ends
+            # without flushing its copies).
             with InChild(self._topics, True, what="the topic model") as topics_step, \
                     InChild(self._corpus_steps, True, what="the corpus steps"):
-                self.finish_reviews()
+                self._finish_writers()
             notes = topics_step.result
         self._mentions = {}  # the forked steps had their own copy
-        if not reviews_later:
-            self.close()
+        self.close()
         return notes
 
-    def finish_reviews(self) -> None:
-        """Finish the review sheets and page (counts from the final tally)."""
-        if self._review is not None:
-            self._review.close(self.tally.summary())
-            self._review = None
+    def _finish_writers(self) -> None:
+        """Close the streamed tables; finish the review sheets with the final tally."""
+        self._out_open = False
+        self._out.finish("close", self.tally.summary())
 
     def _corpus_steps(self, in_child: bool) -> None:
         """Resolve organizations; write ``organizations``, ``mentions``, ``keywords``, themes."""
@@ -247,10 +300,10 @@ class CorpusTables:
 
     def close(self) -> None:
         """Remove the working files; an unfinished review sheet is discarded."""
-        if self._review is not None:
+        if self._out_open:
             # not finished: the run failed, and its half-written sheets go with it
-            self._review.discard()
-            self._review = None
+            self._out_open = False
+            self._out.abandon()
         self._terms.close()
         shutil.rmtree(self._work, ignore_errors=True)
 

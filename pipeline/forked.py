@@ -1,9 +1,11 @@
-"""Run one function in a forked process while this one goes on.
+"""Run work in a forked process while this one goes on.
 
 A corpus step that nothing after it waits for (the topic model) can use a
 second core: :class:`InChild` forks, runs the function there, and hands its
-return value back when the ``with`` block ends.  Forking shares what the
-parent has built so far without pickling it.
+return value back when the ``with`` block ends.  A writer that is fed all
+along a run (the tables and review sheets) can live in a forked process
+too: :class:`InChildObject` builds it there and forwards calls to it in
+order.  Forking shares what the parent has built so far without pickling it.
 """
 from __future__ import annotations
 
@@ -42,30 +44,119 @@ class InChild:
                 self._proc.terminate()
                 self._proc.join()
                 return False
-            message = None
-            try:
-                message = self._receiver.recv()  # blocks until the child reports or ends
-            except EOFError:
-                pass  # the child died without a word (killed)
+            message = _last_word(self._receiver)
             self._proc.join()
         finally:
             self._receiver.close()
-        if message and message[0] == "ok":
-            self.result = message[1]
-            return False
-        if message and message[0] == "oserror":
-            raise OSError(*message[1:])
-        if message and message[0] == "error":
-            raise RuntimeError(f"{self.what} failed: {message[1]}")
-        raise RuntimeError(f"{self.what} failed: the helper process ended with exit code "
-                           f"{self._proc.exitcode}")
+        self.result = _result_of(message, self.what, self._proc.exitcode)
+        return False
+
+
+class InChildObject:
+    """An object built and used in a forked process; calls to it go one way, in order.
+
+    The child builds ``factory(*args)`` and applies each :meth:`call` to it
+    in the order they were made, while this process goes on (the pipe holds
+    a few calls; a slow child makes :meth:`call` wait, so nothing piles up).
+    :meth:`finish` makes a last call, waits for the child and returns that
+    call's result.  The first error in the child ends it; the next
+    :meth:`call` or :meth:`finish` raises it as :class:`InChild` does.
+    :meth:`abandon` stops the child at once.
+
+    Arguments are pickled; the object and its open files stay in the child.
+    """
+
+    def __init__(self, factory: Callable, *args, what: str = "a helper process"):
+        import multiprocessing
+        context = multiprocessing.get_context("fork")
+        self.what = what
+        self._receiver, sender = context.Pipe(duplex=False)
+        commands, self._commands = context.Pipe(duplex=False)
+        self._proc = context.Process(target=_object_main,
+                                     args=(commands, sender, factory, *args), daemon=True)
+        self._proc.start()
+        sender.close()    # the child holds its own ends
+        commands.close()
+        self._done = False
+
+    def call(self, method: str, *args) -> None:
+        """Have the child run ``obj.method(*args)``; return without waiting for it."""
+        try:
+            self._commands.send(("call", method, args))
+        except (BrokenPipeError, ConnectionResetError):
+            self._wait()  # the child has ended: on an error, which is raised here
+            raise RuntimeError(f"{self.what} failed: the helper process ended early")
+
+    def finish(self, method: str, *args) -> Any:
+        """Run ``obj.method(*args)`` in the child, wait for it to end; return the result."""
+        try:
+            self._commands.send(("finish", method, args))
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the child has ended already: its last word says why
+        return self._wait()
+
+    def _wait(self) -> Any:
+        self._done = True
+        try:
+            message = _last_word(self._receiver)
+            self._proc.join()
+        finally:
+            self._receiver.close()
+            self._commands.close()
+        return _result_of(message, self.what, self._proc.exitcode)
+
+    def abandon(self) -> None:
+        """Stop the child (its object is dropped unfinished); idempotent."""
+        if self._done:
+            return
+        self._done = True
+        self._proc.terminate()
+        self._proc.join()
+        self._receiver.close()
+        self._commands.close()
+
+
+def _last_word(receiver):
+    try:
+        return receiver.recv()  # blocks until the child reports or ends
+    except EOFError:
+        return None  # the child died without a word (killed)
+
+
+def _result_of(message, what: str, exitcode) -> Any:
+    """The result a child reported, or its failure raised as an exception."""
+    if message and message[0] == "ok":
+        return message[1]
+    if message and message[0] == "oserror":
+        raise OSError(*message[1:])
+    if message and message[0] == "error":
+        raise RuntimeError(f"{what} failed: {message[1]}")
+    raise RuntimeError(f"{what} failed: the helper process ended with exit code {exitcode}")
 
 
 def _child_main(sender, func: Callable, *args) -> None:
+    _report_and_exit(sender, lambda: func(*args))
+
+
+def _object_main(commands, sender, factory: Callable, *args) -> None:
+    def serve():
+        obj = factory(*args)
+        while True:
+            try:
+                kind, method, call_args = commands.recv()
+            except EOFError:
+                raise RuntimeError("the parent went away") from None
+            result = getattr(obj, method)(*call_args)
+            if kind == "finish":
+                return result
+    _report_and_exit(sender, serve)
+
+
+def _report_and_exit(sender, work: Callable[[], Any]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     status = 0
     try:
-        sender.send(("ok", func(*args)))
+        sender.send(("ok", work()))
     except OSError as exc:
         sender.send(("oserror", exc.errno, exc.strerror or str(exc), exc.filename))
         status = 1
@@ -79,4 +170,4 @@ def _child_main(sender, func: Callable, *args) -> None:
     os._exit(status)
 
 
-__all__ = ["InChild"]
+__all__ = ["InChild", "InChildObject"]

@@ -401,8 +401,12 @@ def _run_into(staging: Path, inputs: Sequence[str], *, out: Path, base_date, wor
     reviews = load_reviews(Path(reviews_dir)) if reviews_dir else None
     tables_dir = staging / "tables"
     problems: list = []
+    # With workers on other cores this process only gathers their results:
+    # it writes the streamed tables and review sheets through a process of
+    # their own, and runs the corpus steps beside the topic model.
+    parallel = workers > 1 and available_cores() > 1
     with CorpusTables(tables_dir, config=config, reviews=reviews,
-                      review_dir=staging / "review") as corpus:
+                      review_dir=staging / "review", writer_process=parallel) as corpus:
 
         def articles() -> Iterator[Article]:
             # The output and cache folders are never input, even inside an input folder.
@@ -440,8 +444,7 @@ def _run_into(staging: Path, inputs: Sequence[str], *, out: Path, base_date, wor
                 bar.close()
         phases = {"read_analyze_write": time.monotonic() - clock}
         clock = time.monotonic()
-        # a second core fits the topics while this one finishes the other tables
-        notes = corpus.finish(parallel=workers > 1 and available_cores() > 1)
+        notes = corpus.finish(parallel=parallel)
         phases["corpus_steps"] = time.monotonic() - clock
     clock = time.monotonic()
     result = RunResult(tables=T.TableSet(tables_dir), problems=problems, notes=notes,

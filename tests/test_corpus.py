@@ -77,29 +77,27 @@ def test_working_files_are_removed_when_the_tables_are_done_or_fail(tmp_path, an
     assert not list((tmp_path / "failed").glob(".corpus-*"))
 
 
-def _build_with_reviews(folder, config, documents, analyses, *, parallel, reviews_later=False):
-    with CorpusTables(folder / "tables", config=config, review_dir=folder / "review") as corpus:
+def _build_with_reviews(folder, config, documents, analyses, *, parallel, writer_process=False):
+    with CorpusTables(folder / "tables", config=config, review_dir=folder / "review",
+                      writer_process=writer_process) as corpus:
         for d in documents:
             corpus.add_document(d)
         for an in analyses:
             corpus.add(an)
-        notes = corpus.finish(parallel=parallel, reviews_later=reviews_later)
-        if reviews_later:
-            assert not (folder / "review" / "figures_review.xlsx").exists()
-            corpus.finish_reviews()
+        notes = corpus.finish(parallel=parallel)
     return notes
 
 
 def test_the_files_do_not_depend_on_which_process_finishes_what(tmp_path, analysed):
-    # parallel: the corpus steps and the topics in forked processes, the
-    # review sheets here; reviews_later: the caller finishes the sheets
+    # parallel: the corpus steps and the topics in forked processes;
+    # writer_process: the streamed tables and review sheets written in one
     config, documents, analyses = analysed
     serial = _build_with_reviews(tmp_path / "serial", config, documents, analyses,
                                  parallel=False)
-    for parallel, reviews_later in ((True, False), (True, True), (False, True)):
-        folder = tmp_path / f"p{parallel:d}l{reviews_later:d}"
+    for parallel, writer_process in ((True, False), (True, True), (False, True)):
+        folder = tmp_path / f"p{parallel:d}w{writer_process:d}"
         notes = _build_with_reviews(folder, config, documents, analyses, parallel=parallel,
-                                    reviews_later=reviews_later)
+                                    writer_process=writer_process)
         assert notes == serial
         expected = sorted(p.relative_to(tmp_path / "serial")
                           for p in (tmp_path / "serial").rglob("*"))
@@ -107,6 +105,31 @@ def test_the_files_do_not_depend_on_which_process_finishes_what(tmp_path, analys
         for name in expected:
             if (tmp_path / "serial" / name).is_file():
                 assert (folder / name).read_bytes() == (tmp_path / "serial" / name).read_bytes(), name
+
+
+def test_a_failure_in_the_writer_process_fails_the_run_naming_it(tmp_path, monkeypatch, analysed):
+    from pipeline import corpus as corpus_module
+    config, documents, analyses = analysed
+
+    def broken(self, articles):
+        raise ValueError("disk on fire")
+
+    monkeypatch.setattr(corpus_module.StreamWriters, "review", broken)
+    with pytest.raises(RuntimeError, match="the table and review writer failed: ValueError: disk on fire"):
+        _build_with_reviews(tmp_path / "w", config, documents, analyses, parallel=True,
+                            writer_process=True)
+    assert not list((tmp_path / "w" / "tables").glob(".corpus-*"))
+
+
+def test_an_abandoned_run_leaves_no_review_sheet_from_the_writer_process(tmp_path, analysed):
+    config, documents, analyses = analysed
+    with pytest.raises(RuntimeError, match="stopped"):
+        with CorpusTables(tmp_path / "tables", config=config, review_dir=tmp_path / "review",
+                          writer_process=True) as corpus:
+            for an in analyses:
+                corpus.add(an)
+            raise RuntimeError("stopped")
+    assert not (tmp_path / "review" / "figures_review.xlsx").exists()
 
 
 def test_a_failed_corpus_step_fails_the_tables_in_either_process(tmp_path, monkeypatch, analysed):

@@ -2,7 +2,7 @@ import errno
 
 import pytest
 
-from pipeline.forked import InChild
+from pipeline.forked import InChild, InChildObject
 
 
 def _disk_full():
@@ -32,3 +32,48 @@ def test_the_parent_goes_on_while_the_child_works(tmp_path):
         mine = sum(range(1000))
     assert step.result == len("written by the child") and mine == 499500
     assert done.read_text() == "written by the child"
+
+
+class _Log:
+    """Appends every call to a file, so the parent can see the child's order."""
+
+    def __init__(self, path):
+        self.path = path
+        self.seen = []
+
+    def add(self, *items):
+        self.seen.extend(items)
+        if "bad" in items:
+            raise ValueError(f"cannot take {items}")
+
+    def total(self, suffix):
+        self.path.write_text(" ".join(map(str, self.seen)) + suffix)
+        return len(self.seen)
+
+
+def test_an_object_in_a_child_takes_calls_in_order_and_hands_back_the_last_result(tmp_path):
+    log = InChildObject(_Log, tmp_path / "log.txt", what="the log")
+    for i in range(2000):  # more than a pipe buffer holds: calls wait for the child
+        log.call("add", i, str(i) * 20)
+    assert log.finish("total", "!") == 4000
+    text = (tmp_path / "log.txt").read_text()
+    assert text.startswith("0 " + "0" * 20 + " 1 ") and text.endswith(" 1999 " + "1999" * 20 + "!")
+    log.abandon()  # after finish: nothing left to stop
+
+
+def test_a_failed_call_in_the_child_is_raised_by_a_later_call_or_the_finish(tmp_path):
+    log = InChildObject(_Log, tmp_path / "log.txt", what="the log")
+    log.call("add", "bad")
+    with pytest.raises(RuntimeError, match=r"the log failed: ValueError: cannot take \('bad',\)"):
+        for i in range(100_000):  # the child is gone: a call soon finds its pipe closed
+            log.call("add", "x" * 1000)
+        log.finish("total", "")
+    assert not (tmp_path / "log.txt").exists()
+
+
+def test_an_abandoned_object_stops_its_child(tmp_path):
+    log = InChildObject(_Log, tmp_path / "log.txt")
+    log.call("add", 1)
+    log.abandon()
+    assert not log._proc.is_alive()
+    log.abandon()
