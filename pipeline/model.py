@@ -1,4 +1,4 @@
-"""Plain dataclasses that flow through the pipeline.
+"""Plain data objects that flow through the pipeline (dataclasses; tokens are named tuples).
 
 Data flows one way: ingest -> segment -> extract -> tables -> report.  Every
 span-bearing object (``Figure``, ``Mention``, ``Token``) carries character
