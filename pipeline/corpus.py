@@ -16,7 +16,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from pipeline import tables as T
 from pipeline.config import Config
@@ -64,8 +64,10 @@ class StreamWriters:
                 self._review.add(article_id, title, text, rows)
 
     def close_tables(self) -> None:
+        """Finish the streamed tables (once; later calls do nothing)."""
         for writer in self._tables.values():
             writer.close()
+        self._tables = {}
 
     def close_reviews(self, summary: dict) -> None:
         """Finish the review sheets and page with the run's final review counts."""
@@ -90,10 +92,10 @@ class _HereWriters:
     def __init__(self, writers: StreamWriters):
         self._writers = writers
 
-    def call(self, method: str, *args) -> None:
-        getattr(self._writers, method)(*args)
+    def call(self, method: str, *args):
+        return getattr(self._writers, method)(*args)
 
-    finish = call
+    ask = finish = call
 
     def abandon(self) -> None:
         self._writers.discard()
@@ -208,7 +210,8 @@ class CorpusTables:
 
     # ------------------------------------------------------------------ corpus steps
 
-    def finish(self, *, parallel: bool = False) -> list[str]:
+    def finish(self, *, parallel: bool = False,
+               then: Optional[Callable[[list[str]], None]] = None) -> list[str]:
         """Write the remaining rows and the corpus-level tables; return the run's notes.
 
         Parameters
@@ -219,28 +222,54 @@ class CorpusTables:
             forked process (:class:`pipeline.forked.InChild`) while this one
             waits for the streamed tables and review sheets to be finished.
             The files are the same either way.
+        then : callable, optional
+            Called with the run's notes once every table but the topics is
+            written; with ``parallel`` the topic model may still be fitting,
+            and the notes are the ones it is expected to add
+            (:meth:`expected_notes`), which the returned notes can differ from
+            only when it finds too few shared terms.  The briefing, which reads
+            no topic table, is rendered here while the topics are fitted.
         """
         self._flush(last=True)
         if not parallel:
             self._corpus_steps(False)
             notes = self._topics(False)
             self._finish_writers()
+            if then is not None:
+                then(notes)
         else:
             # Neither forked step touches the streamed tables or the review
             # sheets: their files are the writer's alone (a forked child ends
             # without flushing its copies).
-            with InChild(self._topics, True, what="the topic model") as topics_step, \
-                    InChild(self._corpus_steps, True, what="the corpus steps"):
+            with InChild(self._topics, True, what="the topic model") as topics_step:
+                with InChild(self._corpus_steps, True, what="the corpus steps"):
+                    self._out.ask("close_tables")
+                # the review sheets are finished (by the writer process, if
+                # there is one) while the caller reads the tables
+                self._out.call("close_reviews", self.tally.summary())
+                if then is not None:
+                    then(self.expected_notes())
                 self._finish_writers()
             notes = topics_step.result
         self._mentions = {}  # the forked steps had their own copy
         self.close()
         return notes
 
+    def expected_notes(self) -> list[str]:
+        """The notes the topic step gives unless it finds too few shared terms."""
+        return [] if self.n_articles >= self._min_topic_articles() else [self._few_articles_note()]
+
+    def _min_topic_articles(self) -> int:
+        return max(int(self.config.get("themes", "topic_min_articles", 50)), 2)
+
+    def _few_articles_note(self) -> str:
+        return (f"主题模型（NMF）需要至少 {self._min_topic_articles()} 篇文章，"
+                "本期文章较少，已跳过。")
+
     def _finish_writers(self) -> None:
         """Close the streamed tables; finish the review sheets with the final tally."""
         self._out_open = False
-        self._out.finish("close", self.tally.summary())
+        self._out.finish("close", self.tally.summary())  # what is closed already stays so
 
     def _corpus_steps(self, in_child: bool) -> None:
         """Resolve organizations; write ``organizations``, ``mentions``, ``keywords``, themes."""
@@ -269,8 +298,17 @@ class CorpusTables:
 
     def _topics(self, in_child: bool) -> list[str]:
         """Fit the topics, write ``topics`` and ``article_topics``; return notes."""
-        if in_child:
-            self._terms.reopen()  # its own file position, not the parent's
+        if not in_child:
+            return self._fit_topics()
+        self._terms.reopen()  # its own file position, not the parent's
+        from threadpoolctl import threadpool_limits
+        # Forked beside the other steps and the briefing, which have the other
+        # core: BLAS threads of its own would only take turns with them (on
+        # the bench corpus they made the fit finish a second later).
+        with threadpool_limits(limits=1):
+            return self._fit_topics()
+
+    def _fit_topics(self) -> list[str]:
         config = self.config
         notes = []
         min_articles = int(config.get("themes", "topic_min_articles", 50))
@@ -280,9 +318,8 @@ class CorpusTables:
                             max_fit_articles=int(config.get("themes", "topic_fit_articles",
                                                             2000)))
         if topics is None:
-            if self.n_articles < max(min_articles, 2):
-                notes.append(f"主题模型（NMF）需要至少 {max(min_articles, 2)} 篇文章，"
-                             "本期文章较少，已跳过。")
+            if self.n_articles < self._min_topic_articles():
+                notes.append(self._few_articles_note())
             else:
                 notes.append("主题模型（NMF）：文章之间共享的词语太少，无法建模，已跳过。")
             self._write("topics", [])

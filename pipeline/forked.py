@@ -59,8 +59,9 @@ class InChildObject:
     in the order they were made, while this process goes on (the pipe holds
     a few calls; a slow child makes :meth:`call` wait, so nothing piles up).
     :meth:`finish` makes a last call, waits for the child and returns that
-    call's result.  The first error in the child ends it; the next
-    :meth:`call` or :meth:`finish` raises it as :class:`InChild` does.
+    call's result; :meth:`ask` waits for one call's result and leaves the
+    child running.  The first error in the child ends it; the next
+    :meth:`call`, :meth:`ask` or :meth:`finish` raises it as :class:`InChild` does.
     :meth:`abandon` stops the child at once.
 
     Arguments are pickled; the object and its open files stay in the child.
@@ -86,6 +87,22 @@ class InChildObject:
         except (BrokenPipeError, ConnectionResetError):
             self._wait()  # the child has ended: on an error, which is raised here
             raise RuntimeError(f"{self.what} failed: the helper process ended early")
+
+    def ask(self, method: str, *args) -> Any:
+        """Run ``obj.method(*args)`` in the child and wait for its result; the child goes on."""
+        try:
+            self._commands.send(("ask", method, args))
+        except (BrokenPipeError, ConnectionResetError):
+            self._wait()
+            raise RuntimeError(f"{self.what} failed: the helper process ended early")
+        message = _last_word(self._receiver)
+        if message and message[0] == "ok":
+            return message[1]
+        self._done = True
+        self._proc.join()
+        self._receiver.close()
+        self._commands.close()
+        return _result_of(message, self.what, self._proc.exitcode)  # raises
 
     def finish(self, method: str, *args) -> Any:
         """Run ``obj.method(*args)`` in the child, wait for it to end; return the result."""
@@ -149,6 +166,8 @@ def _object_main(commands, sender, factory: Callable, *args) -> None:
             result = getattr(obj, method)(*call_args)
             if kind == "finish":
                 return result
+            if kind == "ask":
+                sender.send(("ok", result))
     _report_and_exit(sender, serve)
 
 

@@ -444,19 +444,39 @@ def _run_into(staging: Path, inputs: Sequence[str], *, out: Path, base_date, wor
                 bar.close()
         phases = {"read_analyze_write": time.monotonic() - clock}
         clock = time.monotonic()
-        notes = corpus.finish(parallel=parallel)
-        phases["corpus_steps"] = time.monotonic() - clock
-    clock = time.monotonic()
-    result = RunResult(tables=T.TableSet(tables_dir), problems=problems, notes=notes,
-                       reviews=corpus.tally.summary(), n_documents=corpus.n_documents,
-                       n_articles=corpus.n_articles, n_characters=corpus.n_characters,
-                       cached=cache.hits, failures=failures, phases=phases)
+        result = RunResult(tables=T.TableSet(tables_dir), problems=problems,
+                           n_documents=corpus.n_documents, n_articles=corpus.n_articles,
+                           n_characters=corpus.n_characters, cached=cache.hits,
+                           failures=failures, phases=phases)
+
+        def briefing(notes: list) -> None:
+            # Called once every table the briefing reads is written (and the
+            # review tally is final); with a second core the topic model is
+            # still being fitted meanwhile.
+            nonlocal clock
+            phases["corpus_steps"] = time.monotonic() - clock
+            clock = time.monotonic()
+            result.reviews = corpus.tally.summary()
+            _render(result, notes, staging, config)
+            phases["briefing"] = time.monotonic() - clock
+            clock = time.monotonic()
+
+        notes = corpus.finish(parallel=parallel, then=briefing)
+        phases["waiting_for_topics"] = time.monotonic() - clock
+        if notes != result.notes:
+            # the topic model found too few shared terms: the briefing shows its note
+            clock = time.monotonic()
+            _render(result, notes, staging, config)
+            phases["briefing"] += time.monotonic() - clock
+    return result
+
+
+def _render(result: "RunResult", notes: list, staging: Path, config: Config) -> None:
     # Imported here, not with this module: the report stage imports matplotlib,
     # which nothing before it needs (nor the worker processes).
     from pipeline.report import render_briefing
+    result.notes = list(notes)
     render_briefing(result, staging, config=config)
-    phases["briefing"] = time.monotonic() - clock
-    return result
 
 
 def _article_cost(article: Article) -> int:

@@ -77,3 +77,15 @@ def test_an_abandoned_object_stops_its_child(tmp_path):
     log.abandon()
     assert not log._proc.is_alive()
     log.abandon()
+
+
+def test_asking_the_child_waits_for_one_result_and_leaves_it_running(tmp_path):
+    log = InChildObject(_Log, tmp_path / "log.txt", what="the log")
+    log.call("add", 1, 2)
+    assert log.ask("total", "?") == 2      # the calls before it are done first
+    assert (tmp_path / "log.txt").read_text() == "1 2?"
+    log.call("add", 3)
+    assert log.finish("total", "!") == 3
+    with pytest.raises(RuntimeError, match=r"the log failed: ValueError: cannot take \('bad',\)"):
+        failing = InChildObject(_Log, tmp_path / "other.txt", what="the log")
+        failing.ask("add", "bad")
