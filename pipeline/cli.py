@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
-from typing import Callable, Optional, Sequence
+from typing import Callable, NoReturn, Optional, Sequence
 
 from pipeline import __version__
 
@@ -190,3 +191,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"run": _cmd_run, "figures": _cmd_figures, "orgs": _cmd_orgs}
     return handlers[args.command](args)
+
+
+def main_process(argv: Optional[Sequence[str]] = None) -> NoReturn:
+    """:func:`main` as a process of its own (``python -m pipeline``, the console script).
+
+    When :func:`main` returns, every file a command wrote is closed and every
+    helper process has ended; what would be left is the interpreter freeing
+    the run's objects one by one (the dictionaries, lexicons and fonts: 0.7 s
+    after the 6,720-article benchmark run), which nothing needs.  So the
+    process ends there, once what it printed is flushed.
+    """
+    code = main(argv)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, OSError):
+        pass  # the reader went away (``| head``); nothing more can reach it
+    os._exit(code)

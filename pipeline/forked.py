@@ -10,8 +10,13 @@ order.  Forking shares what the parent has built so far without pickling it.
 from __future__ import annotations
 
 import os
+import queue
 import signal
+import threading
 from typing import Any, Callable
+
+#: pickled calls an InChildObject holds for the pipe before ``call`` waits
+QUEUED_CALLS = 2
 
 
 class InChild:
@@ -56,8 +61,10 @@ class InChildObject:
     """An object built and used in a forked process; calls to it go one way, in order.
 
     The child builds ``factory(*args)`` and applies each :meth:`call` to it
-    in the order they were made, while this process goes on (the pipe holds
-    a few calls; a slow child makes :meth:`call` wait, so nothing piles up).
+    in the order they were made, while this process goes on: a call is
+    pickled at once and written to the pipe by a thread, which holds up to
+    :data:`QUEUED_CALLS` calls besides the pipe's own buffer; past that a
+    slow child makes :meth:`call` wait, so nothing piles up.
     :meth:`finish` makes a last call, waits for the child and returns that
     call's result; :meth:`ask` waits for one call's result and leaves the
     child running.  The first error in the child ends it; the next
@@ -79,26 +86,51 @@ class InChildObject:
         sender.close()    # the child holds its own ends
         commands.close()
         self._done = False
+        # Calls are pickled by the caller and written to the pipe by a thread
+        # of their own: a child still busy with the previous call then holds
+        # back only that thread, not the caller, which goes on with its work
+        # (gathering worker results, keeping the workers fed) while the pipe
+        # drains.  The queue bounds what waits.
+        self._queue: queue.Queue = queue.Queue(maxsize=QUEUED_CALLS)
+        self._broken = threading.Event()
+        self._writer = threading.Thread(target=self._write_queued, daemon=True,
+                                        name=f"calls to {what}")
+        self._writer.start()
+
+    def _write_queued(self) -> None:
+        while True:
+            data = self._queue.get()
+            if data is None:
+                return
+            if not self._broken.is_set():
+                try:
+                    self._commands.send_bytes(data)
+                except OSError:  # the child has ended (or was stopped): its last word says why
+                    self._broken.set()
+
+    def _send(self, message: tuple) -> None:
+        if self._broken.is_set():
+            self._wait()  # the child has ended: on an error, which is raised here
+            raise RuntimeError(f"{self.what} failed: the helper process ended early")
+        self._queue.put(_pickled(message))
+
+    def _flush(self) -> None:
+        """Wait until every queued call is written to the pipe (or the pipe broke)."""
+        self._queue.put(None)
+        self._writer.join()
 
     def call(self, method: str, *args) -> None:
         """Have the child run ``obj.method(*args)``; return without waiting for it."""
-        try:
-            self._commands.send(("call", method, args))
-        except (BrokenPipeError, ConnectionResetError):
-            self._wait()  # the child has ended: on an error, which is raised here
-            raise RuntimeError(f"{self.what} failed: the helper process ended early")
+        self._send(("call", method, args))
 
     def ask(self, method: str, *args) -> Any:
         """Run ``obj.method(*args)`` in the child and wait for its result; the child goes on."""
-        try:
-            self._commands.send(("ask", method, args))
-        except (BrokenPipeError, ConnectionResetError):
-            self._wait()
-            raise RuntimeError(f"{self.what} failed: the helper process ended early")
+        self._send(("ask", method, args))
         message = _last_word(self._receiver)
         if message and message[0] == "ok":
             return message[1]
         self._done = True
+        self._flush()
         self._proc.join()
         self._receiver.close()
         self._commands.close()
@@ -106,10 +138,8 @@ class InChildObject:
 
     def finish(self, method: str, *args) -> Any:
         """Run ``obj.method(*args)`` in the child, wait for it to end; return the result."""
-        try:
-            self._commands.send(("finish", method, args))
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the child has ended already: its last word says why
+        if not self._broken.is_set():
+            self._queue.put(_pickled(("finish", method, args)))
         return self._wait()
 
     def _wait(self) -> Any:
@@ -117,6 +147,7 @@ class InChildObject:
         try:
             message = _last_word(self._receiver)
             self._proc.join()
+            self._flush()
         finally:
             self._receiver.close()
             self._commands.close()
@@ -129,8 +160,16 @@ class InChildObject:
         self._done = True
         self._proc.terminate()
         self._proc.join()
+        self._broken.set()  # what is still queued goes nowhere
+        self._flush()
         self._receiver.close()
         self._commands.close()
+
+
+def _pickled(message: tuple):
+    # pickled here, in the caller's thread: the arguments as they are at the call
+    from multiprocessing.reduction import ForkingPickler
+    return ForkingPickler.dumps(message)
 
 
 def _last_word(receiver):

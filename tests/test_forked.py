@@ -51,6 +51,42 @@ class _Log:
         return len(self.seen)
 
 
+class _Gate:
+    """Holds its first call until a file appears (a busy child); fails after a minute."""
+
+    def __init__(self, gate):
+        self.gate, self.sizes = gate, []
+
+    def wait(self):
+        import time
+        for _ in range(600):
+            if self.gate.exists():
+                return
+            time.sleep(0.1)
+        raise TimeoutError("the gate never opened")
+
+    def take(self, data):
+        self.sizes.append(len(data))
+
+    def taken(self):
+        return self.sizes
+
+
+def test_calls_to_a_busy_child_return_until_the_queue_is_full(tmp_path):
+    from pipeline.forked import QUEUED_CALLS
+    gate = tmp_path / "open"
+    child = InChildObject(_Gate, gate, what="the gate")
+    child.call("wait")
+    # Each call is bigger than a pipe's buffer: the child, busy waiting, reads
+    # none of them, so without the sending thread the first would block here
+    # and the gate would never open (the child would then fail).
+    big = b"x" * (1 << 20)
+    for _ in range(QUEUED_CALLS):
+        child.call("take", big)
+    gate.touch()
+    assert child.finish("taken") == [len(big)] * QUEUED_CALLS
+
+
 def test_an_object_in_a_child_takes_calls_in_order_and_hands_back_the_last_result(tmp_path):
     log = InChildObject(_Log, tmp_path / "log.txt", what="the log")
     for i in range(2000):  # more than a pipe buffer holds: calls wait for the child
