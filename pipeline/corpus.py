@@ -13,8 +13,10 @@ the length of its articles, and a chunk of rows is all a table holds at once.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -23,11 +25,14 @@ from pipeline.config import Config
 from pipeline.extract.keywords import corpus_keywords
 from pipeline.extract.orgs import resolve_organizations
 from pipeline.extract.themes import theme_shares, themes_by_month
-from pipeline.extract.topics import fit_topics
+from pipeline.extract.topics import fit_topics, import_estimators
 from pipeline.forked import InChild, InChildObject
 from pipeline.model import ArticleAnalysis, Document
 from pipeline.review import ReviewTally, ReviewWriter
 from pipeline.spill import SpillList
+
+#: niceness added to the topic model's process when it starts fitting
+TOPIC_NICENESS = 5
 
 #: articles whose rows are written together (a Parquet row group, a CSV append)
 CHUNK_ARTICLES = 512
@@ -62,6 +67,11 @@ class StreamWriters:
         if self._review is not None:
             for article_id, title, text, rows in articles:
                 self._review.add(article_id, title, text, rows)
+
+    def write_and_review(self, chunks: dict, articles: list) -> None:
+        """:meth:`write` ``chunks``, then :meth:`review` ``articles``."""
+        self.write(chunks)
+        self.review(articles)
 
     def close_tables(self) -> None:
         """Finish the streamed tables (once; later calls do nothing)."""
@@ -101,6 +111,80 @@ class _HereWriters:
         self._writers.discard()
 
 
+def write_topics(tables_dir: Path, config: Config, terms, article_ids: list) -> list[str]:
+    """Fit the topics of ``terms`` (one list per article); write ``topics``, ``article_topics``.
+
+    Returns the run's notes about topics: empty unless no model was fitted.
+    """
+    topics = fit_topics(terms, min_articles=int(config.get("themes", "topic_min_articles", 50)),
+                        n_topics=int(config.get("themes", "n_topics", 0) or 0) or None,
+                        top_terms=int(config.get("themes", "topic_terms", 10)),
+                        max_fit_articles=int(config.get("themes", "topic_fit_articles", 2000)))
+    notes = []
+    if topics is None:
+        if len(article_ids) < min_topic_articles(config):
+            notes.append(few_articles_note(config))
+        else:
+            notes.append("主题模型（NMF）：文章之间共享的词语太少，无法建模，已跳过。")
+        topic_rows, article_rows = [], []
+    else:
+        topic_rows = topics.topic_rows()
+        article_rows = [dict(r, article_id=article_ids[r["article_index"]])
+                        for r in topics.article_topic_rows()]
+    _write(tables_dir, "topics", topic_rows)
+    _write(tables_dir, "article_topics", article_rows)
+    return notes
+
+
+def min_topic_articles(config: Config) -> int:
+    """Articles a run needs before a topic model is fitted."""
+    return max(int(config.get("themes", "topic_min_articles", 50)), 2)
+
+
+def few_articles_note(config: Config) -> str:
+    """The run's note when it has too few articles for a topic model."""
+    return f"主题模型（NMF）需要至少 {min_topic_articles(config)} 篇文章，本期文章较少，已跳过。"
+
+
+def _write(tables_dir: Path, name: str, rows: list[dict]) -> None:
+    with T.TableWriter(tables_dir, name) as writer:
+        writer.write(rows)
+
+
+class TopicStep:
+    """The topic model of a run with a second core, in a process started with the run.
+
+    Built through :class:`pipeline.forked.InChildObject` before any article
+    is read, it imports scikit-learn (1.3 s of CPU on the bench machine)
+    while the run starts up, when the second core has little else to do,
+    rather than after the articles, when the other corpus steps and the
+    briefing need both cores.  The import runs in a thread, so a run too
+    small for topics never waits for it.
+    """
+
+    def __init__(self, tables_dir: Path, config: Config):
+        self.tables_dir, self.config = tables_dir, config
+        self._notes: list[str] = []
+        threading.Thread(target=import_estimators, daemon=True).start()
+
+    def fit(self, terms, article_ids: list) -> None:
+        """Fit and write the topics (:func:`write_topics`) with one BLAS thread."""
+        from threadpoolctl import threadpool_limits
+        # Beside the other corpus steps and the briefing, which have the other
+        # core: BLAS threads of its own would only take turns with them (on
+        # the bench corpus they made the fit finish a second later).
+        # Nothing waits for the topics but the end of the run, while the
+        # briefing waits for the other corpus steps: those go first (a lower
+        # priority for this process, which takes what they leave of the cores).
+        os.nice(TOPIC_NICENESS)
+        with threadpool_limits(limits=1):
+            self._notes = write_topics(self.tables_dir, self.config, terms, article_ids)
+
+    def notes(self) -> list[str]:
+        """The notes of :meth:`fit`."""
+        return self._notes
+
+
 class CorpusTables:
     """Builds every table of a run into ``tables_dir`` from streamed results.
 
@@ -135,6 +219,7 @@ class CorpusTables:
         self._out = (InChildObject(StreamWriters, self.tables_dir, review_dir,
                                    what="the table and review writer")
                      if writer_process else _HereWriters(StreamWriters(self.tables_dir, review_dir)))
+        self._topic_step = self._start_topic_step() if writer_process else None
         self._out_open = True
         self._pending: dict[str, list] = {name: [] for name in STREAMED}
         self._pending_articles: list = []   # (article_id, title, text, figure rows) for reviews
@@ -201,17 +286,20 @@ class CorpusTables:
 
     def _flush(self, *, last: bool = False) -> None:
         self.tally.apply(self._pending["figures"])
-        self._out.call("write", {name: self._pending[name]
-                                 for name in (STREAMED if last else _WITH_ARTICLES)})
-        for name in STREAMED if last else _WITH_ARTICLES:
+        names = STREAMED if last else _WITH_ARTICLES
+        # One call, pickled at once: the review sheets' figure rows are the
+        # figures table's rows, and one pickle sends each row once.
+        self._out.call("write_and_review", {name: self._pending[name] for name in names},
+                       self._pending_articles)
+        for name in names:
             self._pending[name] = []
-        self._out.call("review", self._pending_articles)
         self._pending_articles = []
 
     # ------------------------------------------------------------------ corpus steps
 
     def finish(self, *, parallel: bool = False,
-               then: Optional[Callable[[list[str]], None]] = None) -> list[str]:
+               then: Optional[Callable[[list[str]], None]] = None,
+               prepare: Optional[Callable[[], None]] = None) -> list[str]:
         """Write the remaining rows and the corpus-level tables; return the run's notes.
 
         Parameters
@@ -229,11 +317,17 @@ class CorpusTables:
             (:meth:`expected_notes`), which the returned notes can differ from
             only when it finds too few shared terms.  The briefing, which reads
             no topic table, is rendered here while the topics are fitted.
+        prepare : callable, optional
+            Called with ``parallel`` while the corpus steps run, before
+            ``then``: work ``then`` can have done ahead (loading what the
+            briefing needs), off the path from the last article to the end.
         """
         self._flush(last=True)
-        if not parallel:
+        if parallel and self._topic_step is None:
+            self._topic_step = self._start_topic_step()
+        if self._topic_step is None:
             self._corpus_steps(False)
-            notes = self._topics(False)
+            notes = write_topics(self.tables_dir, self.config, self._terms, self._article_ids)
             self._finish_writers()
             if then is not None:
                 then(notes)
@@ -241,30 +335,32 @@ class CorpusTables:
             # Neither forked step touches the streamed tables or the review
             # sheets: their files are the writer's alone (a forked child ends
             # without flushing its copies).
-            with InChild(self._topics, True, what="the topic model") as topics_step:
+            self._topic_step.call("fit", self._terms, self._article_ids)
+            if parallel:
                 with InChild(self._corpus_steps, True, what="the corpus steps"):
+                    if prepare is not None:
+                        prepare()
                     self._out.ask("close_tables")
-                # the review sheets are finished (by the writer process, if
-                # there is one) while the caller reads the tables
-                self._out.call("close_reviews", self.tally.summary())
-                if then is not None:
-                    then(self.expected_notes())
-                self._finish_writers()
-            notes = topics_step.result
+            else:
+                self._corpus_steps(False)
+            # the review sheets are finished (by the writer process, if
+            # there is one) while the caller reads the tables
+            self._out.call("close_reviews", self.tally.summary())
+            if then is not None:
+                then(self.expected_notes())
+            self._finish_writers()
+            notes, self._topic_step = self._topic_step.finish("notes"), None
         self._mentions = {}  # the forked steps had their own copy
         self.close()
         return notes
 
+    def _start_topic_step(self) -> InChildObject:
+        return InChildObject(TopicStep, self.tables_dir, self.config, what="the topic model")
+
     def expected_notes(self) -> list[str]:
         """The notes the topic step gives unless it finds too few shared terms."""
-        return [] if self.n_articles >= self._min_topic_articles() else [self._few_articles_note()]
-
-    def _min_topic_articles(self) -> int:
-        return max(int(self.config.get("themes", "topic_min_articles", 50)), 2)
-
-    def _few_articles_note(self) -> str:
-        return (f"主题模型（NMF）需要至少 {self._min_topic_articles()} 篇文章，"
-                "本期文章较少，已跳过。")
+        return ([] if self.n_articles >= min_topic_articles(self.config)
+                else [few_articles_note(self.config)])
 
     def _finish_writers(self) -> None:
         """Close the streamed tables; finish the review sheets with the final tally."""
@@ -280,7 +376,7 @@ class CorpusTables:
         organizations, resolved = resolve_organizations(
             self._mentions, data_dir=str(orgs_dir) if orgs_dir else None)
         self._mentions = {}
-        self._write("organizations", [dict(o, aliases="|".join(o["aliases"]))
+        _write(self.tables_dir, "organizations", [dict(o, aliases="|".join(o["aliases"]))
                                       for o in organizations])
         with T.TableWriter(self.tables_dir, "mentions") as writer:
             rows: list[dict] = []
@@ -292,48 +388,9 @@ class CorpusTables:
             writer.write(rows)
         keywords = corpus_keywords(self._terms,
                                    top_n=int(config.get("report", "top_keywords", 30)))
-        self._write("keywords", keywords)
-        self._write("themes", theme_shares(self._theme_rows, self.n_articles))
-        self._write("themes_by_month", themes_by_month(self._theme_rows, self._dates))
-
-    def _topics(self, in_child: bool) -> list[str]:
-        """Fit the topics, write ``topics`` and ``article_topics``; return notes."""
-        if not in_child:
-            return self._fit_topics()
-        self._terms.reopen()  # its own file position, not the parent's
-        from threadpoolctl import threadpool_limits
-        # Forked beside the other steps and the briefing, which have the other
-        # core: BLAS threads of its own would only take turns with them (on
-        # the bench corpus they made the fit finish a second later).
-        with threadpool_limits(limits=1):
-            return self._fit_topics()
-
-    def _fit_topics(self) -> list[str]:
-        config = self.config
-        notes = []
-        min_articles = int(config.get("themes", "topic_min_articles", 50))
-        topics = fit_topics(self._terms, min_articles=min_articles,
-                            n_topics=int(config.get("themes", "n_topics", 0) or 0) or None,
-                            top_terms=int(config.get("themes", "topic_terms", 10)),
-                            max_fit_articles=int(config.get("themes", "topic_fit_articles",
-                                                            2000)))
-        if topics is None:
-            if self.n_articles < self._min_topic_articles():
-                notes.append(self._few_articles_note())
-            else:
-                notes.append("主题模型（NMF）：文章之间共享的词语太少，无法建模，已跳过。")
-            self._write("topics", [])
-            self._write("article_topics", [])
-        else:
-            ids = self._article_ids
-            self._write("topics", topics.topic_rows())
-            self._write("article_topics", [dict(r, article_id=ids[r["article_index"]])
-                                           for r in topics.article_topic_rows()])
-        return notes
-
-    def _write(self, name: str, rows: list[dict]) -> None:
-        with T.TableWriter(self.tables_dir, name) as writer:
-            writer.write(rows)
+        _write(self.tables_dir, "keywords", keywords)
+        _write(self.tables_dir, "themes", theme_shares(self._theme_rows, self.n_articles))
+        _write(self.tables_dir, "themes_by_month", themes_by_month(self._theme_rows, self._dates))
 
     def close(self) -> None:
         """Remove the working files; an unfinished review sheet is discarded."""
@@ -341,6 +398,9 @@ class CorpusTables:
             # not finished: the run failed, and its half-written sheets go with it
             self._out_open = False
             self._out.abandon()
+        if self._topic_step is not None:
+            self._topic_step.abandon()
+            self._topic_step = None
         self._terms.close()
         shutil.rmtree(self._work, ignore_errors=True)
 

@@ -106,6 +106,13 @@ class EmbeddedFont:
         self._store: Optional[dict] = None
         self._store_stat = None
 
+    def load(self) -> None:
+        """Import the subsetter and read the glyph store now, not on the first :meth:`subset`."""
+        from fontTools import subset  # noqa: F401 - imported for the later subset()
+        from fontTools.ttLib import TTFont  # noqa: F401
+
+        self._load_store()
+
     # -- the subset ----------------------------------------------------------
 
     def subset(self, chars: str) -> bytes:

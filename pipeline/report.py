@@ -970,6 +970,20 @@ def render(ctx: dict, *, embed_font: bool = True) -> tuple[str, str]:
     return html, md
 
 
+def prepare_briefing() -> None:
+    """Load what rendering a briefing needs besides its tables, in this process.
+
+    matplotlib (imported with this module), the charts' CJK font and the
+    embedded font's subsetter and glyph store.  A run with a second core
+    calls it while the corpus steps, which the briefing waits for, are still
+    running; the briefing itself then starts with all of it done.
+    """
+    from pipeline import charts, fonts
+
+    charts.cjk_font_family()
+    fonts.embedded_font().load()
+
+
 def render_briefing(result, out_dir: Path, *, config: Optional[Config] = None) -> dict:
     """Write ``briefing.html`` and ``briefing.md`` into ``out_dir``; return the context.
 

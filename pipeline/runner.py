@@ -461,7 +461,7 @@ def _run_into(staging: Path, inputs: Sequence[str], *, out: Path, base_date, wor
             phases["briefing"] = time.monotonic() - clock
             clock = time.monotonic()
 
-        notes = corpus.finish(parallel=parallel, then=briefing)
+        notes = corpus.finish(parallel=parallel, then=briefing, prepare=_prepare_briefing)
         phases["waiting_for_topics"] = time.monotonic() - clock
         if notes != result.notes:
             # the topic model found too few shared terms: the briefing shows its note
@@ -469,6 +469,11 @@ def _run_into(staging: Path, inputs: Sequence[str], *, out: Path, base_date, wor
             _render(result, notes, staging, config)
             phases["briefing"] += time.monotonic() - clock
     return result
+
+
+def _prepare_briefing() -> None:
+    from pipeline.report import prepare_briefing
+    prepare_briefing()
 
 
 def _render(result: "RunResult", notes: list, staging: Path, config: Config) -> None:

@@ -40,6 +40,7 @@ class SpillList(Sequence):
         self._spans: list[tuple[int, int]] = []   # (offset, length) of each full chunk
         self._tail: list = []                     # items not yet written
         self._loaded: tuple[int, list] = (-1, [])
+        self._owner = True
 
     def append(self, item: Any) -> None:
         self._tail.append(item)
@@ -89,11 +90,26 @@ class SpillList(Sequence):
         self._fh = open(self.path, "rb")
         self._loaded = (-1, [])
 
+    def __getstate__(self) -> dict:
+        # Sent to another process (pickled), the list is a read-only view of
+        # what was appended so far: the chunks in the file and the unwritten tail.
+        self._fh.flush()
+        return {"path": self.path, "chunk_size": self.chunk_size,
+                "spans": list(self._spans), "tail": list(self._tail)}
+
+    def __setstate__(self, state: dict) -> None:
+        self.path, self.chunk_size = state["path"], state["chunk_size"]
+        self._spans, self._tail = state["spans"], state["tail"]
+        self._fh = open(self.path, "rb")
+        self._loaded = (-1, [])
+        self._owner = False  # the file is the sender's: close() leaves it
+
     def close(self) -> None:
-        """Close and remove the file; the list is empty afterwards."""
+        """Close and remove the file (a received copy leaves it); the list is empty afterwards."""
         if not self._fh.closed:
             self._fh.close()
-        self.path.unlink(missing_ok=True)
+        if self._owner:
+            self.path.unlink(missing_ok=True)
         self._spans, self._tail, self._loaded = [], [], (-1, [])
 
     def __enter__(self) -> "SpillList":

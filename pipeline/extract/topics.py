@@ -69,6 +69,21 @@ def _identity(terms):
     return terms
 
 
+def import_estimators() -> tuple:
+    """scikit-learn's ``NMF``, ``ConvergenceWarning`` and ``TfidfVectorizer``, imported.
+
+    scikit-learn (with SciPy) takes longer to import than a small corpus
+    takes to run: imported here, only a run that fits topics pays for it,
+    and only in the process that fits them.  A process that will fit topics
+    later can call this early, while a core is idle
+    (:class:`pipeline.corpus.TopicStep`).
+    """
+    from sklearn.decomposition import NMF
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    return NMF, ConvergenceWarning, TfidfVectorizer
+
+
 def default_n_topics(n_articles: int) -> int:
     """Topics for a corpus of ``n_articles``: sqrt(n / 10), clipped to 3..20."""
     return int(min(20, max(3, round(math.sqrt(n_articles / 10)))))
@@ -113,12 +128,7 @@ def fit_topics(term_lists: Sequence[Sequence[str]], *, min_articles: int = 50,
     n_articles = len(term_lists)
     if n_articles < max(min_articles, 2):
         return None
-    # scikit-learn takes longer to import than a small corpus takes to run;
-    # imported here, only a run that fits topics pays for it, and only in the
-    # process that fits them (a forked one when the run has a second core).
-    from sklearn.decomposition import NMF
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    NMF, ConvergenceWarning, TfidfVectorizer = import_estimators()
 
     k = int(n_topics) if n_topics else default_n_topics(n_articles)
     if k < 1:
@@ -180,4 +190,4 @@ def fit_topics(term_lists: Sequence[Sequence[str]], *, min_articles: int = 50,
                        topics=topics, article_topics=article_topics, labels=labels)
 
 
-__all__ = ["TopicResult", "fit_topics", "default_n_topics"]
+__all__ = ["TopicResult", "fit_topics", "default_n_topics", "import_estimators"]
