@@ -126,10 +126,40 @@ def test_an_abandoned_run_leaves_no_review_sheet_from_the_writer_process(tmp_pat
     with pytest.raises(RuntimeError, match="stopped"):
         with CorpusTables(tmp_path / "tables", config=config, review_dir=tmp_path / "review",
                           writer_process=True) as corpus:
+            topic_step = corpus._topic_step
             for an in analyses:
                 corpus.add(an)
             raise RuntimeError("stopped")
     assert not (tmp_path / "review" / "figures_review.xlsx").exists()
+    assert not topic_step._proc.is_alive()   # the topic model's process is stopped too
+
+
+def test_a_failed_topic_fit_in_its_own_process_fails_the_tables_naming_it(
+        tmp_path, monkeypatch, analysed):
+    config, documents, analyses = analysed
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug in the topics")
+
+    # patched before the topic model's process is forked at the start of the tables
+    monkeypatch.setattr(corpus_module, "fit_topics", broken)
+    with pytest.raises(RuntimeError, match="the topic model failed: ValueError: a bug in the"):
+        _build_with_reviews(tmp_path / "w", config, documents, analyses, parallel=True,
+                            writer_process=True)
+    assert not list((tmp_path / "w" / "tables").glob(".corpus-*"))
+
+
+def test_the_briefing_is_prepared_while_the_corpus_steps_run_then_rendered(tmp_path, analysed):
+    config, documents, analyses = analysed
+    calls = []
+    with CorpusTables(tmp_path / "tables", config=config, writer_process=True) as corpus:
+        for an in analyses:
+            corpus.add(an)
+        corpus.finish(parallel=True, prepare=lambda: calls.append("prepare"),
+                      then=lambda notes: calls.append(
+                          ("then", (tmp_path / "tables" / "keywords.parquet").exists())))
+    # prepared first; rendered once the tables it reads are written
+    assert calls == ["prepare", ("then", True)]
 
 
 def test_a_failed_corpus_step_fails_the_tables_in_either_process(tmp_path, monkeypatch, analysed):
@@ -167,3 +197,22 @@ def test_the_documents_table_does_not_depend_on_how_far_reading_runs_ahead(
         corpus.finish()
     for name in ("documents.parquet", "documents.csv", "figures.parquet"):
         assert (tmp_path / "ahead" / name).read_bytes() == (tmp_path / "in_step" / name).read_bytes()
+
+
+def test_topics_are_fitted_with_one_blas_thread(tmp_path, monkeypatch, analysed):
+    # Spinning BLAS threads beside another busy process doubled a run's time.
+    from threadpoolctl import threadpool_info
+
+    config, documents, analyses = analysed
+    seen = []
+    real_fit = corpus_module.fit_topics
+
+    def fit_and_look(*args, **kwargs):
+        import numpy  # noqa: F401 - its BLAS is what the fit uses
+        seen.extend(pool["num_threads"] for pool in threadpool_info()
+                    if pool.get("user_api") == "blas")
+        return real_fit(*args, **kwargs)
+
+    monkeypatch.setattr(corpus_module, "fit_topics", fit_and_look)
+    _build(tmp_path / "t", config, documents, analyses)
+    assert seen and set(seen) == {1}

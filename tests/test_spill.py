@@ -33,3 +33,17 @@ def test_a_spill_list_holds_one_chunk_in_memory_and_the_rest_on_disk(tmp_path):
 def test_chunk_size_must_be_positive(tmp_path):
     with pytest.raises(ValueError):
         SpillList(tmp_path / "x", chunk_size=0)
+
+
+def test_a_pickled_spill_list_is_a_read_only_view_that_leaves_the_file(tmp_path):
+    # how a run hands its terms to the topic model's process
+    spill = SpillList(tmp_path / "terms.pickle", chunk_size=4)
+    items = [[f"词{i}"] for i in range(10)]   # two chunks on disk, two items in the tail
+    for item in items:
+        spill.append(item)
+    view = pickle.loads(pickle.dumps(spill))
+    assert list(view) == items and view[9] == items[9] and len(view) == 10
+    view.close()
+    assert (tmp_path / "terms.pickle").exists() and list(spill) == items
+    spill.close()
+    assert not (tmp_path / "terms.pickle").exists()
