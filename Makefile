@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	@# Byte-compiled once here: where PYTHONDONTWRITEBYTECODE is set (as on the CI
+	@# machine) every process would otherwise compile the package's modules again.
+	$(PY) -m compileall -q pipeline
 	@touch $(STAMP)
 
 install: $(STAMP)
