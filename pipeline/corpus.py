@@ -205,7 +205,8 @@ class CorpusTables:
         Where the review sheets and page go; none are written when None.
     writer_process : bool, default False
         Write the streamed tables and the review sheets in a forked process
-        (:class:`StreamWriters`), for runs with a core to spare for it.
+        (:class:`StreamWriters`), for runs with a core to spare for it, and
+        start the topic model's process (:class:`TopicStep`) now.
 
     Use as a context manager: :meth:`add_document` for each document read,
     :meth:`add` for each article's analysis (input order), then
@@ -309,11 +310,13 @@ class CorpusTables:
         Parameters
         ----------
         parallel : bool, default False
-            Use a second core: the topic model and the other corpus steps
-            (organizations, mentions, keywords, theme shares) each run in a
-            forked process (:class:`pipeline.forked.InChild`) while this one
-            waits for the streamed tables and review sheets to be finished.
-            The files are the same either way.
+            Use a second core: the topic model (:class:`TopicStep`, in the
+            process started with the tables, or one started now) and the
+            other corpus steps (organizations, mentions, keywords, theme
+            shares, in a forked :class:`pipeline.forked.InChild`) each run in
+            a process of their own while this one waits for the streamed
+            tables and review sheets to be finished.  The files are the same
+            either way.
         then : callable, optional
             Called with the run's notes once every table but the topics is
             written; with ``parallel`` the topic model may still be fitting,
