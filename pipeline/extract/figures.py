@@ -324,23 +324,14 @@ _OBJ_PUNCT = re.compile(r"[\s，。、；：！？,.;:!?（）()《》\"“”�
 
 @lru_cache(maxsize=1)
 def _word_tags() -> dict:
-    """jieba's part-of-speech of each dictionary word, plus the domain dictionary's."""
-    import jieba.posseg
-    tags = dict(jieba.posseg.dt.word_tag_tab)
-    try:
-        from pipeline.segment import default_dictionary
-        path = default_dictionary()
-        if path:
-            with open(path, encoding="utf-8") as fh:
-                for line in fh:
-                    parts = line.split()
-                    if len(parts) >= 3 and not line.startswith("#"):
-                        tags[parts[0]] = parts[2]
-                    elif parts and not line.startswith("#"):
-                        tags.setdefault(parts[0], "n")
-    except OSError:
-        pass
-    return tags
+    """jieba's part-of-speech of each dictionary word, the domain dictionary's over it.
+
+    The organization lexicon's table (read from a per-machine cache of
+    jieba's dictionary): one copy a process, loaded before workers fork.
+    """
+    from pipeline.extract.orgs_lexicon import dictionary_tags
+    from pipeline.segment import default_dictionary
+    return dictionary_tags(default_dictionary())[0]
 
 
 def _words(snippet: str) -> list[str]:

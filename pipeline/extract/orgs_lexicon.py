@@ -415,13 +415,19 @@ def _words(path: Path) -> frozenset:
     return frozenset(row[0] for row in _rows(path, min_cols=1, max_cols=1))
 
 
-def _jieba_tags(user_dictionary: Optional[Path]) -> tuple[dict, frozenset]:
+@lru_cache(maxsize=4)
+def dictionary_tags(user_dictionary: Optional[str]) -> tuple[dict, frozenset]:
     """word -> POS tag from jieba's dictionary, then the user dictionary; and
-    the words of the user dictionary."""
+    the words of the user dictionary.
+
+    One table a process, shared by its readers (the organization lexicon and
+    the figures' objects), who only read it.
+    """
     tags = _jieba_dictionary_tags()
     user_words = set()
-    if user_dictionary and user_dictionary.exists():
-        for raw in user_dictionary.read_text(encoding="utf-8").splitlines():
+    path = Path(user_dictionary) if user_dictionary else None
+    if path and path.exists():
+        for raw in path.read_text(encoding="utf-8").splitlines():
             parts = raw.split()
             if not parts or parts[0].startswith("#"):
                 continue
@@ -559,7 +565,8 @@ def load_lexicon(folder: Optional[str] = None) -> OrgLexicon:
         if kind not in ("determiner", "head"):
             raise OrgDataError(f"{base / 'anaphora.tsv'}: unknown kind {kind!r} "
                                "(expected determiner or head)")
-    tags, user_words = _jieba_tags(load_config().path("segment", "user_dictionary"))
+    user_dictionary = load_config().path("segment", "user_dictionary")
+    tags, user_words = dictionary_tags(str(user_dictionary) if user_dictionary else None)
     list_classes, team_list_classes = _list_classes(base / "list_classes.tsv")
     return OrgLexicon(
         tags=tags,
