@@ -7,6 +7,8 @@ next to the user's config and the shipped ones next to the package.
 """
 from __future__ import annotations
 
+import hashlib
+import os
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -60,3 +62,31 @@ def load_config(path: Optional[str] = None) -> Config:
             for key in table:
                 origins[(section, key)] = src.resolve().parent
     return Config(values=values, origins=origins)
+
+
+def machine_cache_dir(name: str) -> Path:
+    """``$XDG_CACHE_HOME/cn-news-pipeline/<name>`` (``~/.cache/…`` when it is unset).
+
+    Where the tables derived once per machine from installed files (font
+    subsets, jieba's dictionary read fast) are kept between runs.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "cn-news-pipeline" / name
+
+
+def file_source(fh) -> Optional[str]:
+    """An open file as ``path<TAB>size<TAB>mtime_ns``: what a table derived from it
+    is named after, so a changed file gets a table of its own.  None when it
+    is not a plain file (nothing to name a table after)."""
+    try:
+        stat = os.fstat(fh.fileno())
+        return f"{getattr(fh, 'name', '')}\t{stat.st_size}\t{stat.st_mtime_ns}"
+    except (OSError, AttributeError, ValueError):
+        return None
+
+
+def derived_table_path(name: str, source: str, suffix: str) -> Path:
+    """Where the table derived from ``source`` (:func:`file_source`) is kept:
+    in :func:`machine_cache_dir` ``name``, named after a hash of the source."""
+    digest = hashlib.sha256(source.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    return machine_cache_dir(name) / f"{digest}{suffix}"

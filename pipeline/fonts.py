@@ -33,7 +33,6 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-import os
 from pathlib import Path
 from typing import Optional
 
@@ -61,8 +60,8 @@ def source_font_path() -> Path:
 
 def default_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/cn-news-pipeline/fonts``, ``~/.cache/…`` when it is unset."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "cn-news-pipeline" / "fonts"
+    from pipeline.config import machine_cache_dir
+    return machine_cache_dir("fonts")
 
 
 def subset_options():

@@ -100,3 +100,31 @@ def test_unknown_engine_and_bad_dictionary_are_refused_clearly(tmp_path):
     bad.write_bytes("社会组织".encode("gbk"))
     with pytest.raises(ValueError, match="UTF-8"):
         S.read_user_dictionary(str(bad))
+
+
+def test_jiebas_prefix_dictionary_is_kept_and_read_back(tmp_path, monkeypatch):
+    import jieba
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    reference = jieba.Tokenizer()
+    reference.initialize()                  # jieba's own loading
+    made = S._initialized_tokenizer()       # loaded by jieba, then kept
+    (kept,) = (tmp_path / "cn-news-pipeline" / "jieba-prefix").iterdir()
+    read = S._initialized_tokenizer()       # read back from the copy
+    for tk in (made, read):
+        assert tk.initialized and tk.total == reference.total and tk.FREQ == reference.FREQ
+    text = "我们在野生动物园玩，中华人民共和国成立了"
+    assert list(read.cut(text)) == list(reference.cut(text))
+    # a copy cut short, or one made from another source, is made again
+    whole = kept.read_bytes()
+    for broken in (whole[: len(whole) // 2], whole.replace(b"dict.txt", b"dict.TXT", 1)):
+        kept.write_bytes(broken)
+        assert S._initialized_tokenizer().FREQ == reference.FREQ
+        assert kept.read_bytes() == whole
+
+
+def test_jieba_loads_without_a_writable_cache_folder(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))   # the cache folder cannot be made
+    tk = S._initialized_tokenizer()
+    assert tk.initialized and tk.FREQ.get("中华人民共和国")

@@ -9,8 +9,6 @@ POS tagger.
 """
 from __future__ import annotations
 
-import hashlib
-import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -22,7 +20,8 @@ import ahocorasick
 import jieba
 
 from pipeline.atomic import write_text_atomic
-from pipeline.config import DATA_DIR, load_config
+from pipeline.config import (DATA_DIR, derived_table_path, file_source, load_config,
+                             machine_cache_dir)
 from pipeline.matching import leftmost_longest, trie_pattern
 from pipeline.model import ORG_TYPES
 
@@ -443,8 +442,7 @@ _TAG_TABLE_FORMAT = "cn-news-pipeline jieba tags 2"
 
 def tag_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/cn-news-pipeline/jieba-tags``, ``~/.cache/…`` when it is unset."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "cn-news-pipeline" / "jieba-tags"
+    return machine_cache_dir("jieba-tags")
 
 
 def _jieba_dictionary_tags() -> dict:
@@ -459,14 +457,9 @@ def _jieba_dictionary_tags() -> dict:
     folder cannot be written (or read) the dictionary is parsed each time.
     """
     with jieba.get_dict_file() as fh:
-        try:
-            stat = os.fstat(fh.fileno())
-            source = f"{getattr(fh, 'name', '')}\t{stat.st_size}\t{stat.st_mtime_ns}"
-        except (OSError, AttributeError, ValueError):
-            source = None   # not a plain file: nothing to name a table after
+        source = file_source(fh)
         if source is not None:
-            name = hashlib.sha256(source.encode("utf-8", "surrogateescape")).hexdigest()[:24]
-            path = tag_cache_dir() / f"{name}.tsv"
+            path = derived_table_path("jieba-tags", source, ".tsv")
             tags = _read_tag_table(path, source)
             if tags is not None:
                 return tags
