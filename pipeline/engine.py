@@ -18,10 +18,13 @@ Engines
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
+import threading
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 ENGINES = ("local", "dask")
@@ -41,8 +44,34 @@ def _run_chunk(func: Callable, items: Sequence) -> list:
 
 def _ignore_sigint() -> None:
     # The parent turns Ctrl-C into a clean stop; a worker printing its own
-    # KeyboardInterrupt traceback would only add noise.
+    # KeyboardInterrupt traceback would only add noise.  SIGTERM ends a worker
+    # as it ends any process (the handler forked with it is the parent's).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@contextmanager
+def _stop_signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back for the block; one that came is raised after it.
+
+    Only in the main thread, where Python runs signal handlers, and only when
+    both handlers are Python's to restore.
+    """
+    stops = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.getsignal(s) for s in stops}
+    if threading.current_thread() is not threading.main_thread() or None in previous.values():
+        yield
+        return
+    came: list = []
+    for s in stops:
+        signal.signal(s, lambda signum, frame: came.append(signum))
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        for s in dict.fromkeys(came):
+            signal.raise_signal(s)
 
 
 def _chunks(items: Iterable, size: int, cost: Optional[Callable], budget: float) -> Iterator[list]:
@@ -108,8 +137,29 @@ class Engine:
         if self.kind == "dask":
             self._start_dask()
         elif self.workers > 1:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_ignore_sigint)
+            try:
+                self._start_pool()
+            except BaseException:
+                self.close(cancel=True)
+                raise
         return self
+
+    def _start_pool(self) -> None:
+        """Start the worker processes, and the pool's thread that will stop them.
+
+        The pool forks its workers on its first task.  A stop (Ctrl-C,
+        SIGTERM) raised in the middle of that, after a worker was forked but
+        before the thread that tells workers to quit was running, left that
+        worker waiting for work, and the interpreter's exit waiting for it,
+        for good.  So the pool runs a first, empty task here with those
+        signals held back; one that came meanwhile is raised once the pool
+        is whole, and stops it like any other stop.  The workers are forked
+        (not spawned): they share the dictionaries loaded before them.
+        """
+        with _stop_signals_held():
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_ignore_sigint,
+                                             mp_context=multiprocessing.get_context("fork"))
+            self._pool.submit(int).result()
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.close(cancel=exc_type is not None)

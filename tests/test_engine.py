@@ -99,3 +99,40 @@ def test_results_from_worker_processes_equal_the_ones_computed_here():
     assert streams[1] == streams[2]
     assert sum(len(a.figures) for a in streams[2]) > 20
     assert all(a.article is b for a, b in zip(streams[2], articles))
+
+
+class _Stopped(Exception):
+    pass
+
+
+def test_a_stop_while_the_workers_start_leaves_no_worker_behind(monkeypatch):
+    # SIGTERM landing right after the pool forked its workers, before the
+    # pool's thread that tells them to quit was running, once left a worker
+    # waiting for work for good (and the interpreter's exit waiting on it).
+    import multiprocessing
+    import signal
+    import time
+    from concurrent.futures import process
+
+    launch = process.ProcessPoolExecutor._launch_processes
+
+    def launch_then_stop(self):
+        launch(self)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def stop(signum, frame):
+        raise _Stopped
+
+    before = set(multiprocessing.active_children())
+    monkeypatch.setattr(process.ProcessPoolExecutor, "_launch_processes", launch_then_stop)
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        with pytest.raises(_Stopped):
+            with Engine("local", workers=2) as eng:
+                list(eng.map(abs, range(10)))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    deadline = time.monotonic() + 20
+    while set(multiprocessing.active_children()) - before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not set(multiprocessing.active_children()) - before
