@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import threading
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from pipeline import tables as T
 from pipeline.config import Config
@@ -72,6 +72,10 @@ class StreamWriters:
         """:meth:`write` ``chunks``, then :meth:`review` ``articles``."""
         self.write(chunks)
         self.review(articles)
+
+    def run(self, func: Callable, *args) -> Any:
+        """``func(*args)`` in the writer's process (:meth:`CorpusTables.run_in_writer`)."""
+        return func(*args)
 
     def close_tables(self) -> None:
         """Finish the streamed tables (once; later calls do nothing)."""
@@ -314,20 +318,23 @@ class CorpusTables:
             process started with the tables, or one started now) and the
             other corpus steps (organizations, mentions, keywords, theme
             shares, in a forked :class:`pipeline.forked.InChild`) each run in
-            a process of their own while this one waits for the streamed
-            tables and review sheets to be finished.  The files are the same
-            either way.
+            a process of their own while the streamed tables and review
+            sheets are finished (by the writer process, if there is one).
+            The files are the same either way.
         then : callable, optional
             Called with the run's notes once every table but the topics is
             written; with ``parallel`` the topic model may still be fitting,
             and the notes are the ones it is expected to add
             (:meth:`expected_notes`), which the returned notes can differ from
-            only when it finds too few shared terms.  The briefing, which reads
-            no topic table, is rendered here while the topics are fitted.
+            only when it finds too few shared terms.  The runner renders the
+            briefing, which reads no topic table, from here (through
+            :meth:`run_in_writer`) while the topics are fitted.
         prepare : callable, optional
-            Called with ``parallel`` while the corpus steps run, before
-            ``then``: work ``then`` can have done ahead (loading what the
-            briefing needs), off the path from the last article to the end.
+            Called with ``parallel`` while the corpus steps run, where the
+            streamed tables are written (the writer process, if there is one;
+            so it must pickle: a module-level function), before ``then``:
+            work that ``then`` can have done ahead (loading what the briefing
+            needs), off the path from the last article to the end.
         """
         self._flush(last=True)
         if parallel and self._topic_step is None:
@@ -344,15 +351,17 @@ class CorpusTables:
             # without flushing its copies).
             self._topic_step.call("fit", self._terms, self._article_ids)
             if parallel:
+                # The writer finishes the streamed tables and the review
+                # sheets (the tally is final: every row went through
+                # _flush) while the corpus steps run beside it.
                 with InChild(self._corpus_steps, True, what="the corpus steps"):
+                    self._out.call("close_tables")
                     if prepare is not None:
-                        prepare()
-                    self._out.ask("close_tables")
+                        self._out.call("run", prepare)
+                    self._out.call("close_reviews", self.tally.summary())
             else:
                 self._corpus_steps(False)
-            # the review sheets are finished (by the writer process, if
-            # there is one) while the caller reads the tables
-            self._out.call("close_reviews", self.tally.summary())
+                self._out.call("close_reviews", self.tally.summary())
             if then is not None:
                 then(self.expected_notes())
             self._finish_writers()
@@ -363,6 +372,18 @@ class CorpusTables:
 
     def _start_topic_step(self) -> InChildObject:
         return InChildObject(TopicStep, self.tables_dir, self.config, what="the topic model")
+
+    def run_in_writer(self, func: Callable, *args) -> Any:
+        """``func(*args)``, run where the streamed tables are written; its result.
+
+        With a writer process, ``func`` and ``args`` are pickled to it (a
+        module-level function) and this waits for the result; the calls made
+        to the writer before it are done first, in order.  Rendering the
+        briefing goes there: the review page has loaded the report's fonts
+        and matplotlib in that process already, which would otherwise be
+        loaded a second time in this one.
+        """
+        return self._out.ask("run", func, *args)
 
     def expected_notes(self) -> list[str]:
         """The notes the topic step gives unless it finds too few shared terms."""

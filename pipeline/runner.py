@@ -457,7 +457,8 @@ def _run_into(staging: Path, inputs: Sequence[str], *, out: Path, base_date, wor
             phases["corpus_steps"] = time.monotonic() - clock
             clock = time.monotonic()
             result.reviews = corpus.tally.summary()
-            _render(result, notes, staging, config)
+            result.notes = list(notes)
+            corpus.run_in_writer(_render, result, notes, staging, config)
             phases["briefing"] = time.monotonic() - clock
             clock = time.monotonic()
 
@@ -478,7 +479,9 @@ def _prepare_briefing() -> None:
 
 def _render(result: "RunResult", notes: list, staging: Path, config: Config) -> None:
     # Imported here, not with this module: the report stage imports matplotlib,
-    # which nothing before it needs (nor the worker processes).
+    # which nothing before it needs (nor the worker processes).  Run where the
+    # streamed tables are written (CorpusTables.run_in_writer), and so pickled
+    # there by name: a function of this module, not of the report's.
     from pipeline.report import render_briefing
     result.notes = list(notes)
     render_briefing(result, staging, config=config)

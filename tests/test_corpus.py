@@ -1,4 +1,8 @@
 """The tables stage: streamed chunk by chunk, the tables are those of one pass."""
+import os
+from functools import partial
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -149,17 +153,53 @@ def test_a_failed_topic_fit_in_its_own_process_fails_the_tables_naming_it(
     assert not list((tmp_path / "w" / "tables").glob(".corpus-*"))
 
 
-def test_the_briefing_is_prepared_while_the_corpus_steps_run_then_rendered(tmp_path, analysed):
+def _mark_prepared(folder: Path) -> None:
+    # module level: it is pickled to the writer process
+    (folder / "prepared").write_text(str(os.getpid()), encoding="utf-8")
+
+
+def _what_the_briefing_sees(folder: Path) -> tuple:
+    # what the briefing needs where it is rendered: prepared, the tables it
+    # reads written, and the review sheets closed with the final tally
+    return (os.getpid(), (folder / "prepared").exists(),
+            (folder / "tables" / "keywords.parquet").exists(),
+            (folder / "tables" / "figures.parquet").exists(),
+            (folder / "review" / "figures_review.xlsx").exists())
+
+
+@pytest.mark.parametrize("writer_process", [False, True])
+def test_the_briefing_is_prepared_while_the_corpus_steps_run_then_rendered(
+        tmp_path, analysed, writer_process):
     config, documents, analyses = analysed
-    calls = []
-    with CorpusTables(tmp_path / "tables", config=config, writer_process=True) as corpus:
+    seen = []
+    with CorpusTables(tmp_path / "tables", config=config, review_dir=tmp_path / "review",
+                      writer_process=writer_process) as corpus:
         for an in analyses:
             corpus.add(an)
-        corpus.finish(parallel=True, prepare=lambda: calls.append("prepare"),
-                      then=lambda notes: calls.append(
-                          ("then", (tmp_path / "tables" / "keywords.parquet").exists())))
-    # prepared first; rendered once the tables it reads are written
-    assert calls == ["prepare", ("then", True)]
+        corpus.finish(parallel=True, prepare=partial(_mark_prepared, tmp_path),
+                      then=lambda notes: seen.append(
+                          corpus.run_in_writer(_what_the_briefing_sees, tmp_path)))
+    pid, *ready = seen[0]
+    assert ready == [True, True, True, True]
+    # run where the streamed tables are written: in the writer process, if any
+    assert (pid != os.getpid()) == writer_process
+    assert (tmp_path / "prepared").read_text(encoding="utf-8") == str(pid)
+
+
+def _broken_briefing(folder: Path) -> None:
+    raise ValueError(f"no template in {folder.name}")
+
+
+def test_a_failure_rendering_in_the_writer_process_fails_the_run_naming_it(tmp_path, analysed):
+    config, documents, analyses = analysed
+    with pytest.raises(RuntimeError,
+                       match="the table and review writer failed: ValueError: no template in"):
+        with CorpusTables(tmp_path / "tables", config=config, writer_process=True) as corpus:
+            for an in analyses:
+                corpus.add(an)
+            corpus.finish(parallel=True, then=lambda notes: corpus.run_in_writer(
+                _broken_briefing, tmp_path))
+    assert not list((tmp_path / "tables").glob(".corpus-*"))
 
 
 def test_a_failed_corpus_step_fails_the_tables_in_either_process(tmp_path, monkeypatch, analysed):
