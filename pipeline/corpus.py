@@ -26,7 +26,7 @@ from pipeline.extract.keywords import corpus_keywords
 from pipeline.extract.orgs import resolve_organizations
 from pipeline.extract.themes import theme_shares, themes_by_month
 from pipeline.extract.topics import fit_topics, import_estimators
-from pipeline.forked import InChild, InChildObject
+from pipeline.forked import InChildObject
 from pipeline.model import ArticleAnalysis, Document
 from pipeline.review import ReviewTally, ReviewWriter
 from pipeline.spill import SpillList
@@ -314,13 +314,12 @@ class CorpusTables:
         Parameters
         ----------
         parallel : bool, default False
-            Use a second core: the topic model (:class:`TopicStep`, in the
-            process started with the tables, or one started now) and the
-            other corpus steps (organizations, mentions, keywords, theme
-            shares, in a forked :class:`pipeline.forked.InChild`) each run in
-            a process of their own while the streamed tables and review
-            sheets are finished (by the writer process, if there is one).
-            The files are the same either way.
+            Use a second core: the topic model is fitted in a process of its
+            own (:class:`TopicStep`, started with the tables, or now) while
+            the other corpus steps (organizations, mentions, keywords, theme
+            shares) run in this one, and the streamed tables and review
+            sheets are finished beside them (by the writer process, if there
+            is one).  The files are the same either way.
         then : callable, optional
             Called with the run's notes once every table but the topics is
             written; with ``parallel`` the topic model may still be fitting,
@@ -340,7 +339,7 @@ class CorpusTables:
         if parallel and self._topic_step is None:
             self._topic_step = self._start_topic_step()
         if self._topic_step is None:
-            self._corpus_steps(False)
+            self._corpus_steps()
             notes = write_topics(self.tables_dir, self.config, self._terms, self._article_ids)
             self._finish_writers()
             if then is not None:
@@ -350,23 +349,19 @@ class CorpusTables:
             # sheets: their files are the writer's alone (a forked child ends
             # without flushing its copies).
             self._topic_step.call("fit", self._terms, self._article_ids)
-            if parallel:
-                # The writer finishes the streamed tables and the review
-                # sheets (the tally is final: every row went through
-                # _flush) while the corpus steps run beside it.
-                with InChild(self._corpus_steps, True, what="the corpus steps"):
-                    self._out.call("close_tables")
-                    if prepare is not None:
-                        self._out.call("run", prepare)
-                    self._out.call("close_reviews", self.tally.summary())
-            else:
-                self._corpus_steps(False)
-                self._out.call("close_reviews", self.tally.summary())
+            # The writer finishes the streamed tables and the review sheets
+            # (the tally is final: every row went through _flush) while the
+            # corpus steps run here.
+            self._out.call("close_tables")
+            if parallel and prepare is not None:
+                self._out.call("run", prepare)
+            self._out.call("close_reviews", self.tally.summary())
+            self._corpus_steps()
             if then is not None:
                 then(self.expected_notes())
             self._finish_writers()
             notes, self._topic_step = self._topic_step.finish("notes"), None
-        self._mentions = {}  # the forked steps had their own copy
+        self._mentions = {}
         self.close()
         return notes
 
@@ -395,10 +390,8 @@ class CorpusTables:
         self._out_open = False
         self._out.finish("close", self.tally.summary())  # what is closed already stays so
 
-    def _corpus_steps(self, in_child: bool) -> None:
+    def _corpus_steps(self) -> None:
         """Resolve organizations; write ``organizations``, ``mentions``, ``keywords``, themes."""
-        if in_child:
-            self._terms.reopen()  # its own file position, not the parent's
         config = self.config
         orgs_dir = config.path("orgs", "data_dir")
         organizations, resolved = resolve_organizations(

@@ -1,11 +1,10 @@
 """Run work in a forked process while this one goes on.
 
-A corpus step that nothing after it waits for (the topic model) can use a
-second core: :class:`InChild` forks, runs the function there, and hands its
-return value back when the ``with`` block ends.  A writer that is fed all
-along a run (the tables and review sheets) can live in a forked process
-too: :class:`InChildObject` builds it there and forwards calls to it in
-order.  Forking shares what the parent has built so far without pickling it.
+A writer that is fed all along a run (the tables and review sheets) or a
+corpus step that nothing after it waits for (the topic model) can use a
+second core: :class:`InChildObject` builds the object in a forked process
+and forwards calls to it in order.  Forking shares what the parent has
+built so far without pickling it.
 """
 from __future__ import annotations
 
@@ -19,44 +18,6 @@ from typing import Any, Callable
 QUEUED_CALLS = 2
 
 
-class InChild:
-    """Run ``func(*args)`` in a forked process for the length of a ``with`` block.
-
-    Leaving the block waits for the child and sets :attr:`result` to what
-    ``func`` returned (it must pickle).  A child that failed raises here: an
-    ``OSError`` as the same ``OSError``, anything else as a ``RuntimeError``
-    naming ``what`` and the error.  Leaving the block on an exception
-    (Ctrl-C) stops the child first.
-    """
-
-    def __init__(self, func: Callable, *args, what: str = "a helper process"):
-        import multiprocessing
-        context = multiprocessing.get_context("fork")
-        self.what = what
-        self.result: Any = None
-        self._receiver, self._sender = context.Pipe(duplex=False)
-        self._proc = context.Process(target=_child_main, args=(self._sender, func, *args),
-                                     daemon=True)
-
-    def __enter__(self) -> "InChild":
-        self._proc.start()
-        self._sender.close()  # the child holds its own end
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        try:
-            if exc_type is not None:
-                self._proc.terminate()
-                self._proc.join()
-                return False
-            message = _last_word(self._receiver)
-            self._proc.join()
-        finally:
-            self._receiver.close()
-        self.result = _result_of(message, self.what, self._proc.exitcode)
-        return False
-
-
 class InChildObject:
     """An object built and used in a forked process; calls to it go one way, in order.
 
@@ -68,8 +29,11 @@ class InChildObject:
     :meth:`finish` makes a last call, waits for the child and returns that
     call's result; :meth:`ask` waits for one call's result and leaves the
     child running.  The first error in the child ends it; the next
-    :meth:`call`, :meth:`ask` or :meth:`finish` raises it as :class:`InChild` does.
-    :meth:`abandon` stops the child at once.
+    :meth:`call`, :meth:`ask` or :meth:`finish` raises it: an ``OSError`` as the
+    same ``OSError``, anything else as a ``RuntimeError`` naming ``what`` and
+    the error.  :meth:`abandon` stops the child at once.  An object with a
+    ``discard()`` method has it called when its child fails or is stopped,
+    so what it leaves half-written (temporary files) goes with it.
 
     Arguments are pickled; the object and its open files stay in the child.
     """
@@ -190,23 +154,38 @@ def _result_of(message, what: str, exitcode) -> Any:
     raise RuntimeError(f"{what} failed: the helper process ended with exit code {exitcode}")
 
 
-def _child_main(sender, func: Callable, *args) -> None:
-    _report_and_exit(sender, lambda: func(*args))
+class _Stopped(Exception):
+    """SIGTERM (:meth:`InChildObject.abandon`), raised where the child is."""
+
+
+def _stop(signum, frame):
+    raise _Stopped("stopped by the parent")
 
 
 def _object_main(commands, sender, factory: Callable, *args) -> None:
+    # abandon() terminates the child: raised as an exception, the stop lets
+    # the object discard what it has half-written before the process ends
+    signal.signal(signal.SIGTERM, _stop)
+
     def serve():
         obj = factory(*args)
-        while True:
-            try:
-                kind, method, call_args = commands.recv()
-            except EOFError:
-                raise RuntimeError("the parent went away") from None
-            result = getattr(obj, method)(*call_args)
-            if kind == "finish":
-                return result
-            if kind == "ask":
-                sender.send(("ok", result))
+        try:
+            while True:
+                try:
+                    kind, method, call_args = commands.recv()
+                except EOFError:
+                    raise RuntimeError("the parent went away") from None
+                result = getattr(obj, method)(*call_args)
+                if kind == "finish":
+                    return result
+                if kind == "ask":
+                    sender.send(("ok", result))
+        except BaseException:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one stop is enough
+            discard = getattr(obj, "discard", None)
+            if discard is not None:
+                discard()
+            raise
     _report_and_exit(sender, serve)
 
 

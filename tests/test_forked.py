@@ -2,7 +2,7 @@ import errno
 
 import pytest
 
-from pipeline.forked import InChild, InChildObject
+from pipeline.forked import InChildObject
 
 
 def _disk_full():
@@ -13,25 +13,20 @@ def _broken():
     raise ValueError("a bug in the step")
 
 
-def test_the_child_hands_back_its_result_and_raises_its_failure_in_the_parent(tmp_path):
-    with InChild(sorted, [3, 1, 2]) as step:
-        pass
-    assert step.result == [1, 2, 3]
+class _Steps:
+    def run(self, func, *args):
+        return func(*args)
+
+
+def test_the_child_hands_back_results_and_raises_its_failure_in_the_parent(tmp_path):
+    child = InChildObject(_Steps)
+    assert child.ask("run", sorted, [3, 1, 2]) == [1, 2, 3]
     with pytest.raises(OSError) as caught:
-        with InChild(_disk_full):
-            pass
+        child.finish("run", _disk_full)
     assert caught.value.errno == errno.ENOSPC and caught.value.filename == "/full/tables/topics.csv"
+    child = InChildObject(_Steps, what="the topic model")
     with pytest.raises(RuntimeError, match="the topic model failed: ValueError: a bug in the step"):
-        with InChild(_broken, what="the topic model"):
-            pass
-
-
-def test_the_parent_goes_on_while_the_child_works(tmp_path):
-    done = tmp_path / "done.txt"
-    with InChild(done.write_text, "written by the child") as step:
-        mine = sum(range(1000))
-    assert step.result == len("written by the child") and mine == 499500
-    assert done.read_text() == "written by the child"
+        child.finish("run", _broken)
 
 
 class _Log:
@@ -70,6 +65,9 @@ class _Gate:
 
     def taken(self):
         return self.sizes
+
+    def discard(self):
+        (self.gate.parent / "discarded").write_text(str(len(self.sizes)))
 
 
 def test_calls_to_a_busy_child_return_until_the_queue_is_full(tmp_path):
@@ -125,3 +123,22 @@ def test_asking_the_child_waits_for_one_result_and_leaves_it_running(tmp_path):
     with pytest.raises(RuntimeError, match=r"the log failed: ValueError: cannot take \('bad',\)"):
         failing = InChildObject(_Log, tmp_path / "other.txt", what="the log")
         failing.ask("add", "bad")
+
+
+def test_a_child_stopped_while_busy_discards_its_object_first(tmp_path):
+    gate = tmp_path / "open"
+    child = InChildObject(_Gate, gate, what="the gate")
+    child.call("take", b"abc")
+    child.ask("taken")       # built, and the first call done
+    child.call("wait")       # busy until the gate opens, which it never does
+    child.abandon()
+    assert not child._proc.is_alive()
+    assert (tmp_path / "discarded").read_text() == "1"
+
+
+def test_a_failed_call_discards_the_object(tmp_path):
+    child = InChildObject(_Gate, tmp_path / "open", what="the gate")
+    child.call("take", b"abc")
+    with pytest.raises(RuntimeError, match="the gate failed: TypeError"):
+        child.finish("take", None)   # len(None)
+    assert (tmp_path / "discarded").read_text() == "1"
