@@ -9,7 +9,10 @@ config redoes everything, because every key changes.
 
 The store is one SQLite file (default ``OUTPUT/.cache/analyses.sqlite``).
 SQLite commits atomically, so a run killed at any point leaves the cache
-holding only whole entries.
+holding only whole entries.  Entries of a context no run has used lately
+are deleted (:meth:`AnalysisCache.close`): the results of the last few
+contexts are kept (a config switched back and forth, two checkouts sharing
+one cache folder), so the file does not grow with every edit of the code.
 """
 from __future__ import annotations
 
@@ -31,7 +34,17 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 CACHE_FILE = "analyses.sqlite"
 #: distributions whose version is part of every cache key
 ANALYSIS_LIBRARIES = ("jieba", "rjieba", "pyahocorasick", "lunardate", "scikit-learn")
-_SCHEMA = "CREATE TABLE IF NOT EXISTS analyses (key TEXT PRIMARY KEY, value BLOB NOT NULL)"
+#: ``PRAGMA user_version`` of the layout below; a file of another layout is started afresh
+_LAYOUT = 2
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS analyses"
+    " (key TEXT PRIMARY KEY, value BLOB NOT NULL, context TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS analyses_by_context ON analyses (context)",
+    # each context's latest use, as a count of runs: clocks can go back
+    "CREATE TABLE IF NOT EXISTS contexts (context TEXT PRIMARY KEY, last_run INTEGER NOT NULL)",
+)
+#: contexts whose entries a cache keeps, the most recently used first
+KEEP_CONTEXTS = 3
 
 
 def _file_digest(h, path: Path) -> None:
@@ -116,36 +129,89 @@ class AnalysisCache:
         The SQLite file; its folder is created.
     context : str
         :func:`context_fingerprint` of the run.
+    keep_contexts : int, default KEEP_CONTEXTS
+        :meth:`close` deletes the entries of every context but the
+        ``keep_contexts`` most recently used (this one among them).
 
     Notes
     -----
     Results are stored without their article (the run has it already), as
     zlib-compressed pickles.  An entry that cannot be read back (a cache
-    written by an older Python, a damaged file) counts as a miss.
+    written by an older Python, a damaged file) counts as a miss.  The pages
+    of deleted entries are reused by later ones: the file stays about the
+    size of the entries of ``keep_contexts`` contexts.
     """
 
-    def __init__(self, path: Optional[Path], *, context: str):
+    def __init__(self, path: Optional[Path], *, context: str,
+                 keep_contexts: int = KEEP_CONTEXTS):
+        if keep_contexts < 1:
+            raise ValueError(f"keep_contexts must be at least 1, got {keep_contexts}")
         self.context = context
+        self.keep_contexts = keep_contexts
         self.hits = 0
         self.misses = 0
         self._db = None
-        self._pending: list[tuple[str, bytes]] = []
+        self._pending: list[tuple[str, bytes, str]] = []
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             try:
                 self._db = self._open(path)
             except sqlite3.DatabaseError:
                 # Not a database (a stray or damaged file): start a fresh cache.
-                path.unlink(missing_ok=True)
+                for stale in (path, path.with_name(path.name + "-wal"),
+                              path.with_name(path.name + "-shm")):
+                    stale.unlink(missing_ok=True)
                 self._db = self._open(path)
+            self._used()
 
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
-        db = sqlite3.connect(str(path), timeout=30)
+        db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute(_SCHEMA)
-        db.commit()
+        db.execute("BEGIN IMMEDIATE")  # one run at a time lays out a new file
+        try:
+            if db.execute("PRAGMA user_version").fetchone()[0] != _LAYOUT:
+                # An older layout: its entries were made by older code, whose
+                # keys (they hash the code) no run of this code makes.
+                db.execute("DROP TABLE IF EXISTS analyses")
+                db.execute("DROP TABLE IF EXISTS contexts")
+                db.execute(f"PRAGMA user_version = {_LAYOUT}")
+            for statement in _SCHEMA:
+                db.execute(statement)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            db.close()
+            raise
+        db.isolation_level = ""  # back to the module's transactions (with db: ...)
         return db
+
+    def _used(self) -> None:
+        """Mark this cache's context as the most recently used one."""
+        with self._db:
+            self._db.execute(
+                "INSERT INTO contexts (context, last_run)"
+                " VALUES (?, (SELECT COALESCE(MAX(last_run), 0) + 1 FROM contexts))"
+                " ON CONFLICT (context) DO UPDATE SET last_run = excluded.last_run",
+                (self.context,))
+
+    def prune(self) -> int:
+        """Delete the entries of all but the ``keep_contexts`` most recently used contexts.
+
+        Returns how many entries went.  An entry whose context was pruned
+        while its run still wrote (more runs of different contexts at once
+        than are kept) has no context row and goes too.
+        """
+        if self._db is None:
+            return 0
+        recent = ("SELECT context FROM contexts ORDER BY last_run DESC LIMIT ?")
+        with self._db:
+            gone = self._db.execute(f"DELETE FROM analyses WHERE context NOT IN ({recent})",
+                                    (self.keep_contexts,)).rowcount
+            self._db.execute(f"DELETE FROM contexts WHERE context NOT IN ({recent})",
+                             (self.keep_contexts,))
+        return gone
 
     @property
     def enabled(self) -> bool:
@@ -176,19 +242,23 @@ class AnalysisCache:
     def put(self, key: str, analysis: ArticleAnalysis) -> None:
         """Queue ``analysis`` (whose article must be None) for the next :meth:`commit`."""
         if self._db is not None:
-            self._pending.append((key, zlib.compress(pickle.dumps(analysis, protocol=5), 1)))
+            self._pending.append((key, zlib.compress(pickle.dumps(analysis, protocol=5), 1),
+                                  self.context))
 
     def commit(self) -> None:
         """Write the queued entries in one transaction."""
         if self._db is None or not self._pending:
             return
         with self._db:
-            self._db.executemany("INSERT OR REPLACE INTO analyses (key, value) VALUES (?, ?)",
-                                 self._pending)
+            self._db.executemany(
+                "INSERT OR REPLACE INTO analyses (key, value, context) VALUES (?, ?, ?)",
+                self._pending)
         self._pending = []
 
     def close(self) -> None:
+        """Write what is queued, :meth:`prune`, and close the file."""
         if self._db is not None:
             self.commit()
+            self.prune()
             self._db.close()
             self._db = None

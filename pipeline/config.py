@@ -74,6 +74,36 @@ def machine_cache_dir(name: str) -> Path:
     return Path(base) / "cn-news-pipeline" / name
 
 
+#: derived tables of each kind kept in a machine cache folder, the newest first
+KEEP_MACHINE_TABLES = 3
+
+
+def prune_derived_tables(folder: Path, *, keep: int = KEEP_MACHINE_TABLES) -> None:
+    """Delete all but the ``keep`` newest files of each suffix in ``folder``.
+
+    Called after a derived table is written into its machine cache folder:
+    that happens only when its source changed (a new jieba, Python or font),
+    and the tables of the old source would otherwise stay for good.  A few
+    are kept for checkouts of other versions sharing the folder; one whose
+    table goes makes it again.  Nothing here fails a run: a file that
+    cannot be listed or deleted stays.
+    """
+    groups: dict = {}
+    try:
+        for path in Path(folder).iterdir():
+            # dot files are temporary files of writes in progress
+            if not path.name.startswith(".") and path.is_file():
+                groups.setdefault(path.suffix, []).append((path.stat().st_mtime_ns, path.name, path))
+    except OSError:
+        return
+    for files in groups.values():
+        for _, _, path in sorted(files, reverse=True)[keep:]:
+            try:
+                path.unlink()
+            except OSError:
+                pass
+
+
 def file_source(fh) -> Optional[str]:
     """An open file as ``path<TAB>size<TAB>mtime_ns``: what a table derived from it
     is named after, so a changed file gets a table of its own.  None when it

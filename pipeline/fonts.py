@@ -166,6 +166,8 @@ class EmbeddedFont:
             if not _write_atomic(self.prepared_path, data):
                 self._prepared = data
             else:
+                from pipeline.config import prune_derived_tables
+                prune_derived_tables(self.cache_dir)  # the prepared fonts of other sources
                 return TTFont(str(self.prepared_path), recalcTimestamp=False)
         return TTFont(io.BytesIO(self._prepared), recalcTimestamp=False)
 

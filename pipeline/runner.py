@@ -22,7 +22,7 @@ from typing import Iterable, Iterator, Mapping, Optional, Sequence
 
 from pipeline import atomic
 from pipeline.analyze import AnalysisSettings, analyze_article
-from pipeline.cache import CACHE_FILE, AnalysisCache, context_fingerprint
+from pipeline.cache import CACHE_FILE, KEEP_CONTEXTS, AnalysisCache, context_fingerprint
 from pipeline.config import Config, load_config
 from pipeline.engine import Engine, available_cores
 from pipeline.corpus import CorpusTables
@@ -426,7 +426,9 @@ def _run_into(staging: Path, inputs: Sequence[str], *, out: Path, base_date, wor
                            if k not in ("run", "report")},
             files=settings.files(),
             options={"base_date": base_date, "settings": settings.as_dict()})
-        cache = AnalysisCache(cache_folder / CACHE_FILE if use_cache else None, context=context)
+        cache = AnalysisCache(cache_folder / CACHE_FILE if use_cache else None, context=context,
+                              keep_contexts=int(config.get("run", "cache_contexts",
+                                                           KEEP_CONTEXTS)))
         bar = _progress_bar(progress)
         failures: list = []
         clock = time.monotonic()

@@ -134,7 +134,7 @@ def _initialized_tokenizer() -> jieba.Tokenizer:
     import sys
 
     from pipeline.atomic import write_bytes_atomic
-    from pipeline.config import derived_table_path, file_source
+    from pipeline.config import derived_table_path, file_source, prune_derived_tables
 
     tk = jieba.Tokenizer()
     with tk.get_dict_file() as fh:
@@ -156,7 +156,8 @@ def _initialized_tokenizer() -> jieba.Tokenizer:
     try:
         write_bytes_atomic(path, marshal.dumps((_PREFIX_DICT_FORMAT, source, tk.FREQ, tk.total)))
     except OSError:
-        pass   # a read-only cache folder: jieba's own loading next time too
+        return tk   # a read-only cache folder: jieba's own loading next time too
+    prune_derived_tables(path.parent)
     return tk
 
 

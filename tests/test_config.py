@@ -1,4 +1,4 @@
-from pipeline.config import DATA_DIR, load_config
+from pipeline.config import DATA_DIR, load_config, prune_derived_tables
 
 
 def test_defaults_resolve_data_files_under_the_package():
@@ -14,3 +14,15 @@ def test_user_file_overrides_key_by_key_and_resolves_its_own_paths(tmp_path):
     assert cfg.get("report", "title") == "测试简报"
     assert cfg.get("report", "top_keywords") == load_config().get("report", "top_keywords")
     assert cfg.path("segment", "user_dictionary") == tmp_path / "words.txt"
+
+
+def test_pruning_keeps_the_newest_tables_of_each_kind(tmp_path):
+    import os
+    for i, name in enumerate(["a.tsv", "b.tsv", "c.tsv", "d.otf", "e.otf", ".f.tsv.12.tmp"]):
+        (tmp_path / name).write_text(name, encoding="utf-8")
+        os.utime(tmp_path / name, ns=(10**18 + i * 10**9,) * 2)
+    prune_derived_tables(tmp_path, keep=2)
+    # per suffix, the two newest; a write in progress is left alone
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".f.tsv.12.tmp", "b.tsv", "c.tsv",
+                                                          "d.otf", "e.otf"]
+    prune_derived_tables(tmp_path / "missing")   # nothing to prune, nothing raised

@@ -122,6 +122,21 @@ def test_jiebas_prefix_dictionary_is_kept_and_read_back(tmp_path, monkeypatch):
         assert kept.read_bytes() == whole
 
 
+def test_a_new_prefix_copy_prunes_the_copies_of_old_sources(tmp_path, monkeypatch):
+    import os
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    folder = tmp_path / "cn-news-pipeline" / "jieba-prefix"
+    folder.mkdir(parents=True)
+    for age in range(5):   # copies of earlier jieba or Python versions, the oldest last
+        old = folder / f"old{age}.marshal"
+        old.write_bytes(b"made by another version")
+        os.utime(old, ns=(10**18 - age * 10**9, 10**18 - age * 10**9))
+    S._initialized_tokenizer()
+    kept = sorted(p.name for p in folder.iterdir())
+    # the new copy and the two newest old ones
+    assert len(kept) == 3 and {"old0.marshal", "old1.marshal"} < set(kept)
+
+
 def test_jieba_loads_without_a_writable_cache_folder(tmp_path, monkeypatch):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder", encoding="utf-8")

@@ -21,7 +21,7 @@ import jieba
 
 from pipeline.atomic import write_text_atomic
 from pipeline.config import (DATA_DIR, derived_table_path, file_source, load_config,
-                             machine_cache_dir)
+                             machine_cache_dir, prune_derived_tables)
 from pipeline.matching import leftmost_longest, trie_pattern
 from pipeline.model import ORG_TYPES
 
@@ -504,7 +504,8 @@ def _write_tag_table(path: Path, source: str, tags: dict) -> None:
     try:
         write_text_atomic(path, text)
     except OSError:
-        pass   # a read-only cache folder: parse the dictionary next time too
+        return   # a read-only cache folder: parse the dictionary next time too
+    prune_derived_tables(path.parent)
 
 
 def data_dir() -> Path:
