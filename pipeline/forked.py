@@ -155,11 +155,12 @@ def _result_of(message, what: str, exitcode) -> Any:
 
 
 class _Stopped(Exception):
-    """SIGTERM (:meth:`InChildObject.abandon`), raised where the child is."""
+    """SIGTERM (from :meth:`InChildObject.abandon`, or sent to the whole process group),
+    raised where the child is."""
 
 
 def _stop(signum, frame):
-    raise _Stopped("stopped by the parent")
+    raise _Stopped("stopped by SIGTERM")
 
 
 def _object_main(commands, sender, factory: Callable, *args) -> None:
