@@ -227,6 +227,11 @@ def main() -> None:
               f"{'met' if ratio >= 2 else 'NOT met'}")
         print(f"  2 workers vs 1 worker     {scaling:5.2f}x  (target >= 1.7x)  "
               f"{'met' if scaling >= 1.7 else 'NOT met'}")
+        if repeat > 1:
+            # the spread says how much the machine's moment moves the ratios above
+            print("  every run, in order:  jieba " + " / ".join(f"{t:.2f}" for t in jieba_runs)
+                  + " s;  1 worker " + " / ".join(f"{r[0]:.2f}" for r in one_runs)
+                  + " s;  2 workers " + " / ".join(f"{r[0]:.2f}" for r in two_runs) + " s")
         print(f"  per-article stages alone (engine, worker start-up included): 1 worker "
               f"{engine_1:.2f} s, 2 workers {engine_2:.2f} s -> {engine_1 / engine_2:4.2f}x")
         for label, seconds, parts in (("1-worker", one_s, phases), ("2-worker", two_s, phases_2)):
