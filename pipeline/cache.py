@@ -21,6 +21,7 @@ import importlib.metadata
 import json
 import pickle
 import sqlite3
+import time
 import zlib
 from dataclasses import fields
 from functools import lru_cache
@@ -37,14 +38,19 @@ ANALYSIS_LIBRARIES = ("jieba", "rjieba", "pyahocorasick", "lunardate", "scikit-l
 #: ``PRAGMA user_version`` of the layout below; a file of another layout is started afresh
 _LAYOUT = 2
 _SCHEMA = (
+    # context may be NULL: an older checkout sharing the file writes (key, value)
+    # only; its entries have no context and go at the next prune
     "CREATE TABLE IF NOT EXISTS analyses"
-    " (key TEXT PRIMARY KEY, value BLOB NOT NULL, context TEXT NOT NULL)",
+    " (key TEXT PRIMARY KEY, value BLOB NOT NULL, context TEXT)",
     "CREATE INDEX IF NOT EXISTS analyses_by_context ON analyses (context)",
     # each context's latest use, as a count of runs: clocks can go back
     "CREATE TABLE IF NOT EXISTS contexts (context TEXT PRIMARY KEY, last_run INTEGER NOT NULL)",
 )
 #: contexts whose entries a cache keeps, the most recently used first
 KEEP_CONTEXTS = 3
+#: seconds a run waits for another one holding the cache file
+LOCK_SECONDS = 30
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _file_digest(h, path: Path) -> None:
@@ -156,20 +162,31 @@ class AnalysisCache:
             path.parent.mkdir(parents=True, exist_ok=True)
             try:
                 self._db = self._open(path)
+            except sqlite3.OperationalError:
+                raise  # locked past the timeout, or unwritable: not a damaged file
             except sqlite3.DatabaseError:
                 # Not a database (a stray or damaged file): start a fresh cache.
-                for stale in (path, path.with_name(path.name + "-wal"),
-                              path.with_name(path.name + "-shm")):
-                    stale.unlink(missing_ok=True)
+                path.unlink(missing_ok=True)
                 self._db = self._open(path)
             self._used()
 
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
-        db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("BEGIN IMMEDIATE")  # one run at a time lays out a new file
+        db = sqlite3.connect(str(path), timeout=LOCK_SECONDS, isolation_level=None)
         try:
+            # Switching a new file to WAL fails at once, without waiting, while
+            # another run is laying it out: wait as for any other lock.
+            deadline = time.monotonic() + LOCK_SECONDS
+            while True:
+                try:
+                    db.execute("PRAGMA journal_mode=WAL")
+                    break
+                except sqlite3.OperationalError as exc:
+                    if (getattr(exc, "sqlite_errorcode", None) not in _BUSY
+                            or time.monotonic() > deadline):
+                        raise
+                    time.sleep(0.05)
+            db.execute("BEGIN IMMEDIATE")  # one run at a time lays out a new file
             if db.execute("PRAGMA user_version").fetchone()[0] != _LAYOUT:
                 # An older layout: its entries were made by older code, whose
                 # keys (they hash the code) no run of this code makes.
@@ -205,10 +222,11 @@ class AnalysisCache:
         """
         if self._db is None:
             return 0
-        recent = ("SELECT context FROM contexts ORDER BY last_run DESC LIMIT ?")
+        recent = "SELECT context FROM contexts ORDER BY last_run DESC LIMIT ?"
         with self._db:
-            gone = self._db.execute(f"DELETE FROM analyses WHERE context NOT IN ({recent})",
-                                    (self.keep_contexts,)).rowcount
+            gone = self._db.execute(
+                f"DELETE FROM analyses WHERE context IS NULL OR context NOT IN ({recent})",
+                (self.keep_contexts,)).rowcount
             self._db.execute(f"DELETE FROM contexts WHERE context NOT IN ({recent})",
                              (self.keep_contexts,))
         return gone

@@ -78,30 +78,33 @@ def machine_cache_dir(name: str) -> Path:
 KEEP_MACHINE_TABLES = 3
 
 
-def prune_derived_tables(folder: Path, *, keep: int = KEEP_MACHINE_TABLES) -> None:
-    """Delete all but the ``keep`` newest files of each suffix in ``folder``.
+def prune_derived_tables(written: Path, *, keep: int = KEEP_MACHINE_TABLES) -> None:
+    """Keep ``written`` and the ``keep - 1`` newest other files of its kind beside it.
 
     Called after a derived table is written into its machine cache folder:
     that happens only when its source changed (a new jieba, Python or font),
     and the tables of the old source would otherwise stay for good.  A few
     are kept for checkouts of other versions sharing the folder; one whose
-    table goes makes it again.  Nothing here fails a run: a file that
-    cannot be listed or deleted stays.
+    table goes makes it again.  Files of its kind are the files of the same
+    suffix; temporary files (dot files) are left alone.  Nothing here fails
+    a run: a file that cannot be listed or deleted stays.
     """
-    groups: dict = {}
+    written = Path(written)
+    others = []
     try:
-        for path in Path(folder).iterdir():
-            # dot files are temporary files of writes in progress
-            if not path.name.startswith(".") and path.is_file():
-                groups.setdefault(path.suffix, []).append((path.stat().st_mtime_ns, path.name, path))
+        for path in written.parent.iterdir():
+            if (path.suffix == written.suffix and path.name != written.name
+                    and not path.name.startswith(".") and path.is_file()):
+                others.append((path.stat().st_mtime_ns, path.name, path))
     except OSError:
         return
-    for files in groups.values():
-        for _, _, path in sorted(files, reverse=True)[keep:]:
-            try:
-                path.unlink()
-            except OSError:
-                pass
+    # newest first; a clock set back (mtimes in the future) can only make an
+    # old table look new: the one just written is kept whatever its time
+    for _, _, path in sorted(others, reverse=True)[max(keep - 1, 0):]:
+        try:
+            path.unlink()
+        except OSError:
+            pass
 
 
 def file_source(fh) -> Optional[str]:

@@ -38,6 +38,8 @@ from typing import Optional
 
 import numpy as np
 
+from pipeline.config import prune_derived_tables
+
 #: OpenType layout features the subset keeps: kerning, proportional CJK
 #: punctuation, vertical forms
 LAYOUT_FEATURES = ("kern", "palt", "vert")
@@ -160,14 +162,16 @@ class EmbeddedFont:
         from fontTools.ttLib import TTFont
 
         if self._prepared is None and self.prepared_path.is_file():
-            return TTFont(str(self.prepared_path), recalcTimestamp=False)
+            try:
+                return TTFont(str(self.prepared_path), recalcTimestamp=False)
+            except FileNotFoundError:
+                pass  # pruned by a run of another font source meanwhile: made again
         if self._prepared is None:
             data = prepare_font(self.source)
             if not _write_atomic(self.prepared_path, data):
                 self._prepared = data
             else:
-                from pipeline.config import prune_derived_tables
-                prune_derived_tables(self.cache_dir)  # the prepared fonts of other sources
+                prune_derived_tables(self.prepared_path)  # the prepared fonts of other sources
                 return TTFont(str(self.prepared_path), recalcTimestamp=False)
         return TTFont(io.BytesIO(self._prepared), recalcTimestamp=False)
 
@@ -218,6 +222,7 @@ class EmbeddedFont:
         np.savez(buf, **_pack_store(store))
         if _write_atomic(self.store_path, buf.getvalue()):
             self._store_stat = self._stat()
+            prune_derived_tables(self.store_path)  # the glyph stores of other sources
 
 
 def prepare_font(source: Path) -> bytes:

@@ -16,6 +16,8 @@ from typing import Any, Callable
 
 #: pickled calls an InChildObject holds for the pipe before ``call`` waits
 QUEUED_CALLS = 2
+#: seconds a stopped child has to discard its object before it is killed
+ABANDON_SECONDS = 10
 
 
 class InChildObject:
@@ -123,7 +125,12 @@ class InChildObject:
             return
         self._done = True
         self._proc.terminate()
-        self._proc.join()
+        # The stop is raised in the child, which discards its object and ends;
+        # one that does not end soon (stuck in a write to a full pipe, say) is killed.
+        self._proc.join(ABANDON_SECONDS)
+        if self._proc.is_alive():
+            self._proc.kill()
+            self._proc.join()
         self._broken.set()  # what is still queued goes nowhere
         self._flush()
         self._receiver.close()
@@ -154,9 +161,11 @@ def _result_of(message, what: str, exitcode) -> Any:
     raise RuntimeError(f"{what} failed: the helper process ended with exit code {exitcode}")
 
 
-class _Stopped(Exception):
+class _Stopped(BaseException):
     """SIGTERM (from :meth:`InChildObject.abandon`, or sent to the whole process group),
-    raised where the child is."""
+    raised where the child is.  A BaseException, as KeyboardInterrupt is: library code
+    that catches ``Exception`` (matplotlib building its font cache, for one) must not
+    swallow the stop and leave the child waiting for calls that never come."""
 
 
 def _stop(signum, frame):
@@ -185,22 +194,37 @@ def _object_main(commands, sender, factory: Callable, *args) -> None:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one stop is enough
             discard = getattr(obj, "discard", None)
             if discard is not None:
-                discard()
+                try:
+                    discard()
+                except Exception:  # noqa: BLE001 - the failure reported is the one above
+                    pass
             raise
     _report_and_exit(sender, serve)
 
 
 def _report_and_exit(sender, work: Callable[[], Any]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
-    status = 0
+    status = 1
     try:
-        sender.send(("ok", work()))
-    except OSError as exc:
-        sender.send(("oserror", exc.errno, exc.strerror or str(exc), exc.filename))
-        status = 1
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
-        sender.send(("error", f"{type(exc).__name__}: {exc}"[:500]))
-        status = 1
+        try:
+            result = work()
+            status = 0
+        except OSError as exc:
+            report = ("oserror", exc.errno, exc.strerror or str(exc), exc.filename)
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+            report = ("error", f"{type(exc).__name__}: {exc}"[:500])
+        else:
+            report = ("ok", result)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the report is the last word
+        try:
+            sender.send(report)
+        except OSError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a result that does not pickle
+            status = 1
+            sender.send(("error", f"{type(exc).__name__}: {exc}"[:500]))
+    except BaseException:  # noqa: BLE001 - the parent is gone (or stopped us): no one to tell
+        pass
     finally:
         sender.close()
     # No traceback here: the parent reports the failure once.  _exit skips
@@ -208,4 +232,4 @@ def _report_and_exit(sender, work: Callable[[], Any]) -> None:
     os._exit(status)
 
 
-__all__ = ["InChild", "InChildObject"]
+__all__ = ["InChildObject"]

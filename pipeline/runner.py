@@ -344,6 +344,21 @@ def _use_system_allocator() -> None:
         pyarrow.set_memory_pool(pyarrow.system_memory_pool())
 
 
+def cache_contexts(config: Config) -> int:
+    """``[run] cache_contexts``: how many contexts the per-article cache keeps.
+
+    Raises
+    ------
+    InvalidSettings
+        When it is not a whole number of at least 1.
+    """
+    value = config.get("run", "cache_contexts", KEEP_CONTEXTS)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidSettings(f"[run] cache_contexts = {value!r} is not a whole number of at "
+                              "least 1", from_config=True)
+    return value
+
+
 def check_settings(config: Config, *, themes_path: Optional[str] = None,
                    base_date: Optional[str] = None) -> tuple[AnalysisSettings, Optional[str]]:
     """The run's per-article settings and base date, every file they name read once.
@@ -362,6 +377,7 @@ def check_settings(config: Config, *, themes_path: Optional[str] = None,
     elif not is_iso_date(base_date):
         raise InvalidSettings(f"base date {base_date!r} is not a date (YYYY-MM-DD, YYYY-MM "
                               "or YYYY)", from_config=False)
+    cache_contexts(config)
     try:
         settings = AnalysisSettings.from_config(config, themes_path=themes_path)
         settings.check()
@@ -427,8 +443,7 @@ def _run_into(staging: Path, inputs: Sequence[str], *, out: Path, base_date, wor
             files=settings.files(),
             options={"base_date": base_date, "settings": settings.as_dict()})
         cache = AnalysisCache(cache_folder / CACHE_FILE if use_cache else None, context=context,
-                              keep_contexts=int(config.get("run", "cache_contexts",
-                                                           KEEP_CONTEXTS)))
+                              keep_contexts=cache_contexts(config))
         bar = _progress_bar(progress)
         failures: list = []
         clock = time.monotonic()

@@ -157,7 +157,7 @@ def _initialized_tokenizer() -> jieba.Tokenizer:
         write_bytes_atomic(path, marshal.dumps((_PREFIX_DICT_FORMAT, source, tk.FREQ, tk.total)))
     except OSError:
         return tk   # a read-only cache folder: jieba's own loading next time too
-    prune_derived_tables(path.parent)
+    prune_derived_tables(path)
     return tk
 
 

@@ -142,6 +142,18 @@ def test_a_cache_of_an_older_layout_is_started_afresh(tmp_path):
     assert list(AnalysisCache(path, context="c").get_many([key])) == [key]
 
 
+def test_an_older_checkout_can_still_write_a_cache_of_this_layout(tmp_path):
+    # what the previous layout's code runs: entries of (key, value) only
+    path = tmp_path / "analyses.sqlite"
+    AnalysisCache(path, context="new").close()
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE IF NOT EXISTS analyses (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+        db.execute("INSERT OR REPLACE INTO analyses (key, value) VALUES ('k', x'00')")
+        assert db.execute("SELECT value FROM analyses WHERE key IN ('k')").fetchall() == [(b"\0",)]
+    _fill(path, "new", 1)
+    assert _contexts(path) == {"new": 1}   # its entry, with no context, went at the prune
+
+
 def test_keeping_no_context_is_refused(tmp_path):
     with pytest.raises(ValueError, match="keep_contexts must be at least 1"):
         AnalysisCache(tmp_path / "a.sqlite", context="c", keep_contexts=0)

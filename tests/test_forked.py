@@ -142,3 +142,30 @@ def test_a_failed_call_discards_the_object(tmp_path):
     with pytest.raises(RuntimeError, match="the gate failed: TypeError"):
         child.finish("take", None)   # len(None)
     assert (tmp_path / "discarded").read_text() == "1"
+
+
+class _Stubborn(_Gate):
+    """Waits as library code does that catches Exception around its work."""
+
+    def wait(self):
+        import time
+        while not self.gate.exists():
+            try:
+                time.sleep(0.05)
+            except Exception:  # noqa: BLE001 - what the stop must get through
+                pass
+
+
+def test_a_stop_gets_through_code_that_catches_exception(tmp_path):
+    import time
+    from pipeline.forked import ABANDON_SECONDS
+    child = InChildObject(_Stubborn, tmp_path / "open", what="the gate")
+    child.call("take", b"abc")
+    child.ask("taken")
+    child.call("wait")
+    time.sleep(0.2)          # inside the loop
+    started = time.monotonic()
+    child.abandon()
+    # ended by the stop itself (and discarded), not by the kill after the grace time
+    assert time.monotonic() - started < ABANDON_SECONDS / 2
+    assert (tmp_path / "discarded").read_text() == "1"

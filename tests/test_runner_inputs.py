@@ -129,6 +129,33 @@ def test_a_config_base_date_that_is_not_a_date_exits_2_naming_the_config(tmp_pat
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("value", ["0", '"3"', "true", "1.5"])
+def test_a_cache_contexts_that_is_not_a_count_exits_2_naming_the_config(tmp_path, capsys, value):
+    corpus = tmp_path / "in"
+    _corpus(corpus)
+    config = _config(tmp_path, f"[run]\ncache_contexts = {value}\n")
+    code = main(["run", "--input", str(corpus), "--output", str(tmp_path / "out"),
+                 "--config", str(config), "--no-cache"])
+    err = capsys.readouterr().err
+    assert code == 2 and str(config) in err and "cache_contexts" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_cache_keeps_only_the_configured_number_of_contexts(tmp_path):
+    import sqlite3
+    corpus = tmp_path / "in"
+    _corpus(corpus, n=3)
+    out = tmp_path / "out"
+    config = load_config(str(_config(tmp_path, "[run]\ncache_contexts = 1\n")))
+    for base in ("2022-01-01", "2022-02-01"):   # the base date is part of the context
+        run([str(corpus)], str(out), workers=1, reviews_dir=None, base_date=base, config=config)
+    with sqlite3.connect(out / ".cache" / "analyses.sqlite") as db:
+        assert db.execute("SELECT COUNT(DISTINCT context), COUNT(*) FROM analyses").fetchone() == (1, 3)
+    again = run([str(corpus)], str(out), workers=1, reviews_dir=None, base_date="2022-02-01",
+                config=config)
+    assert again.cached == 3
+
+
 def test_run_refuses_bad_settings_before_touching_the_output(tmp_path):
     corpus = tmp_path / "in"
     _corpus(corpus)

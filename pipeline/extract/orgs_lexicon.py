@@ -505,7 +505,7 @@ def _write_tag_table(path: Path, source: str, tags: dict) -> None:
         write_text_atomic(path, text)
     except OSError:
         return   # a read-only cache folder: parse the dictionary next time too
-    prune_derived_tables(path.parent)
+    prune_derived_tables(path)
 
 
 def data_dir() -> Path:
