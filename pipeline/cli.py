@@ -53,7 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--scheduler", metavar="ADDRESS",
                    help="Dask scheduler address (default: a LocalCluster)")
     r.add_argument("--cache-dir", metavar="DIR",
-                   help="folder of the per-article cache (default: OUTPUT/.cache)")
+                   help="folder of the per-article cache (default: OUTPUT/.cache); it keeps "
+                        "the results of the last [run] cache_contexts (3) code/config "
+                        "combinations used")
     r.add_argument("--no-cache", action="store_true",
                    help="redo every article's work and leave the cache alone")
 
