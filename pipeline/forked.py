@@ -178,8 +178,15 @@ def _object_main(commands, sender, factory: Callable, *args) -> None:
     signal.signal(signal.SIGTERM, _stop)
 
     def serve():
-        obj = factory(*args)
+        obj = None
+        # A stop while the object is being built is held until it is whole:
+        # only a whole object can discard what it has begun to write (files
+        # opened in its constructor).  Threads it starts inherit the mask, so
+        # the stop comes to this thread once it is let through, below.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
         try:
+            obj = factory(*args)
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
             while True:
                 try:
                     kind, method, call_args = commands.recv()
@@ -192,7 +199,7 @@ def _object_main(commands, sender, factory: Callable, *args) -> None:
                     sender.send(("ok", result))
         except BaseException:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one stop is enough
-            discard = getattr(obj, "discard", None)
+            discard = getattr(obj, "discard", None)  # None too when it was never built
             if discard is not None:
                 try:
                     discard()

@@ -737,16 +737,22 @@ class ReviewWriter:
         fsync_dir(self.out_dir)
 
     def discard(self) -> None:
-        """Stop and remove what was written: the files in place are left as they were."""
+        """Stop and remove what was written: the files in place are left as they were.
+
+        Every temporary file goes, whatever state the writing was stopped in
+        (a stop can land in the middle of :meth:`close`).
+        """
         self._closed = True
         xlsx = getattr(self, "_xlsx", None)
-        if xlsx is not None:
-            xlsx.abandon()
-        for staged in self._files:
-            staged.discard()
-        pages = getattr(self, "_pages", None)
-        if pages is not None:
-            pages.cleanup()
+        try:
+            if xlsx is not None:
+                xlsx.abandon()
+        finally:
+            for staged in self._files:
+                staged.discard()
+            pages = getattr(self, "_pages", None)
+            if pages is not None:
+                pages.cleanup()
 
     def _remove_pages_beyond(self, n_pages: int) -> None:
         for path in self.out_dir.glob("page-*.html"):
@@ -805,8 +811,15 @@ class _StagedFile:
         os.replace(self.tmp, self.path)
 
     def discard(self) -> None:
-        self.fh.close()
-        self.tmp.unlink(missing_ok=True)
+        try:
+            self.fh.close()
+        except Exception:  # noqa: BLE001 - a failed flush: the file is deleted anyway
+            pass
+        finally:  # even when a stop lands in the close
+            try:
+                self.tmp.unlink(missing_ok=True)
+            except OSError:
+                pass  # a folder that no longer lets us: nothing else to do
 
 
 def sheet_rows(tables: dict) -> list[dict]:
@@ -1222,9 +1235,10 @@ class _XlsxStream:
         try:
             self._sheet.close()
             self._zip.close()
-        except (OSError, ValueError, RuntimeError):
-            # the error that stopped the writer may have left the zip unusable;
-            # its file is deleted next, so only silence at garbage collection matters
+        except Exception:  # noqa: BLE001 - see below
+            # the error (or stop) that ended the writing may have left the zip in
+            # any state; its file is deleted next, so only silence at garbage
+            # collection matters
             self._zip.fp = None
 
 

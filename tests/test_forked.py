@@ -169,3 +169,28 @@ def test_a_stop_gets_through_code_that_catches_exception(tmp_path):
     # ended by the stop itself (and discarded), not by the kill after the grace time
     assert time.monotonic() - started < ABANDON_SECONDS / 2
     assert (tmp_path / "discarded").read_text() == "1"
+
+
+class _SlowStart:
+    """Opens a file in its constructor, then takes its time (a writer loading fonts)."""
+
+    def __init__(self, folder):
+        import time
+        self.part = folder / ".half-written.tmp"
+        self.part.write_text("begun")
+        (folder / "building").touch()
+        time.sleep(1.0)
+
+    def discard(self):
+        self.part.unlink()
+
+
+def test_a_stop_while_the_object_is_built_waits_for_it_then_discards_it(tmp_path):
+    import time
+    child = InChildObject(_SlowStart, tmp_path, what="the writer")
+    for _ in range(200):             # the constructor is running
+        if (tmp_path / "building").exists():
+            break
+        time.sleep(0.01)
+    child.abandon()
+    assert not (tmp_path / ".half-written.tmp").exists()

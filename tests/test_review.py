@@ -558,6 +558,52 @@ def test_a_failed_write_leaves_the_previous_files_and_no_temporaries(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([XLSX_NAME, CSV_NAME, PAGE_NAME])
 
 
+@pytest.mark.parametrize("stop_at", ["the zip", "the first rename", "the second rename"])
+def test_a_stop_inside_close_leaves_no_temporaries(tmp_path, monkeypatch, stop_at):
+    # a stop (SIGTERM raised in the writer process) can land anywhere in close()
+    import os as os_module
+
+    from pipeline import review as review_module
+    from pipeline.review import ReviewWriter
+    tables = make_tables()
+    writer = ReviewWriter(tmp_path)
+    for aid, title, text, rows in _figure_rows_by_article(tables):
+        writer.add(aid, title, text, rows)
+    if stop_at == "the zip":
+        def stopped(self):
+            self._sheet.close()   # the sheet's part is finished, the zip is not
+            raise KeyboardInterrupt("stopped")
+        monkeypatch.setattr(review_module._XlsxStream, "close", stopped)
+    else:
+        real_replace, renames = os_module.replace, []
+
+        def replace(src, dst):
+            renames.append(dst)
+            if len(renames) == (1 if stop_at == "the first rename" else 2):
+                raise KeyboardInterrupt("stopped")
+            real_replace(src, dst)
+        monkeypatch.setattr(review_module.os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        writer.close()
+    writer.discard()          # as the writer process does after any stop
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_a_staged_file_whose_close_fails_is_still_removed(tmp_path):
+    from pipeline.review import _StagedFile
+    staged = _StagedFile(tmp_path / "sheet.csv", "w", encoding="utf-8")
+    staged.fh.write("half")
+
+    class Unclosable:
+        def close(self):
+            raise KeyboardInterrupt("stopped in the middle of closing")
+    real, staged.fh = staged.fh, Unclosable()
+    with pytest.raises(KeyboardInterrupt):
+        staged.discard()      # the stop goes on, once the file is gone
+    real.close()
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_no_figures_give_one_page_that_says_so(tmp_path):
     tables = make_tables([("a1", "无数字", "今天天气很好。", [])])
     write_review_outputs(tables, tmp_path)
