@@ -9,7 +9,9 @@ imports and dictionary loading included):
 1. bare ``jieba.lcut`` over the corpus's texts;
 2. the whole pipeline (``python -m pipeline run``) with 1 worker, then 2;
 3. the whole pipeline with 1 worker on a tenth of the corpus, whose peak RSS
-   is compared with the 1-worker run on the whole corpus (1x against 10x);
+   is compared with the 1-worker run on the whole corpus (1x against 10x),
+   and once on a corpus several times the whole, to show how peak RSS grows
+   past the target's 10x (no target: the slope, per million characters);
 4. the per-article stages one by one, in this process, to show where time goes.
 
 The corpus is large (about 5.4 M characters by default) so that the fixed
@@ -21,7 +23,8 @@ Targets (printed, not asserted): pipeline with 1 worker >= 2x bare jieba;
 Environment: ``BENCH_REPLICAS`` (default 80) replicas in the whole (10x)
 corpus; the 1x corpus has a tenth of them.  ``BENCH_REPEAT`` (default 2):
 runs of each timed process, interleaved; the fastest counts (peak RSS: the
-largest).
+largest).  ``BENCH_MEMORY_FACTOR`` (default 4; 0 skips it): the larger
+corpus for the memory slope, as a multiple of the whole.
 """
 from __future__ import annotations
 
@@ -191,6 +194,7 @@ def stage_costs(records: list[dict], *, repeat: int = 5) -> list[tuple[str, floa
 def main() -> None:
     replicas = int(os.environ.get("BENCH_REPLICAS", "80"))
     repeat = max(1, int(os.environ.get("BENCH_REPEAT", "2")))
+    memory_factor = max(0, int(os.environ.get("BENCH_MEMORY_FACTOR", "4")))
     base = max(1, replicas // 10)
     records = sample_records()
     print(f"scale benchmark: {len(records)} sample articles, x{replicas} replicas "
@@ -244,6 +248,18 @@ def main() -> None:
               f"{chars_n / chars_1:.0f}x ({chars_n:,} chars) {rss_n / 1024:6.0f} MiB -> "
               f"{growth:4.2f}x  (target <= 1.2x)  "
               f"{'met' if growth <= 1.2 else 'NOT met'}")
+        if memory_factor > 1:
+            # Past the target's 10x: what a corpus of millions of articles would
+            # add per million characters (read off two points; no target).
+            large = tmp / f"corpus_{replicas * memory_factor}x.jsonl"
+            chars_l = write_corpus(large, records, replicas * memory_factor)
+            _, rss_l, _ = run_pipeline(large, tmp / "out_large", workers=1)
+            large.unlink()
+            slope = (rss_l - rss_n) / 1024 / ((chars_l - chars_n) / 1e6)
+            print(f"peak RSS, 1 worker: {chars_l / chars_1:.0f}x ({chars_l:,} chars) "
+                  f"{rss_l / 1024:6.0f} MiB -> {rss_l / rss_1:4.2f}x of 1x; "
+                  f"{slope:.1f} MiB more per million characters past {chars_n / chars_1:.0f}x "
+                  "(no target)")
 
         stage_repeat = 5
         costs = stage_costs(records, repeat=stage_repeat)
