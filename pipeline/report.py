@@ -146,14 +146,16 @@ def total_text(low: float, high: Optional[float], *, approx: bool, unit: str) ->
 # Figures: reviews applied, bounds for summing
 # --------------------------------------------------------------------------
 
-def effective_figures(figures: pd.DataFrame) -> pd.DataFrame:
+def effective_figures(figures: pd.DataFrame, *, copy: bool = True) -> pd.DataFrame:
     """The figures table with reviews applied and the bounds each figure adds to a sum.
 
     Adds ``included`` (not judged wrong), ``verified`` (ok or fix), ``lo``,
     ``hi`` (NaN when open upwards) and ``approx``.  Rows whose bounds cannot be
-    known (no number at all) get NaN ``lo`` and are left out of sums.
+    known (no number at all) get NaN ``lo`` and are left out of sums.  With
+    ``copy=False`` the columns are added to ``figures`` itself (a frame read
+    for this alone: a copy of a large one is memory for nothing).
     """
-    df = figures.copy()
+    df = figures.copy() if copy else figures
     status = df["review_status"].astype("string").fillna("") if "review_status" in df else \
         pd.Series("", index=df.index, dtype="string")
     q = df["qualifier"].astype("string").fillna("")
@@ -511,6 +513,17 @@ def _article_texts(tables: Mapping, article_ids: set) -> dict:
     return dict(zip(articles["article_id"], articles["text"]))
 
 
+#: the columns of the figures that only the appendix (figures shown in full) reads
+_APPENDIX_ONLY_COLUMNS = ("doc_id", "end", "sentence_start", "sentence_end", "review_note")
+
+
+def _in_order(figures: pd.DataFrame, order_by_article: dict) -> pd.DataFrame:
+    """``figures`` with ``article_order``, the position of its article (-1 if unknown)."""
+    figures["article_order"] = (figures["article_id"].map(order_by_article)
+                                .fillna(-1).astype("int64"))
+    return figures
+
+
 #: the columns of the figures (with ``effective_figures``' own) that the
 #: totals, key figures, timeline, charts and counts read
 _CORE_FIGURE_COLUMNS = ("figure_id", "article_id", "start", "text", "kind", "unit", "object",
@@ -549,13 +562,21 @@ def build_context(tables: Mapping, *, notes: Iterable[str] = (), config: Optiona
     order_by_article = dict(zip(article_ids, articles["article_order"].tolist()))
     title_by_article = {aid: (t if isinstance(t, str) and t else "（无标题）")
                         for aid, t in zip(article_ids, articles["title"].tolist())}
-    full_fig = effective_figures(_table(tables, "figures", without=("sentence",)))
-    full_fig["article_order"] = (full_fig["article_id"].map(order_by_article)
-                                 .fillna(-1).astype("int64"))
+    # From a catalog that can read rows by id (TableSet), the columns only the
+    # appendix shows are read later, for its figures alone: on a large run the
+    # frame of every figure is most of the briefing's memory.  A frame read
+    # here takes the new columns itself; one the caller holds is copied.
+    fetch = hasattr(tables, "rows_where")
+    full_fig = _in_order(effective_figures(
+        _table(tables, "figures", without=("sentence", *(_APPENDIX_ONLY_COLUMNS if fetch else ()))),
+        copy=not hasattr(tables, "read")), order_by_article)
     # Totals, key figures, timeline and charts read a few columns: each of
     # their many row selections copies every column, so they get only those.
-    # The figures shown in full (the appendix) come from ``full_fig``.
+    # The figures shown in full (the appendix) come from ``full_fig``, or are
+    # read again by id.
     fig = full_fig[[c for c in _CORE_FIGURE_COLUMNS if c in full_fig.columns]]
+    if fetch:
+        del full_fig  # the appendix reads its own rows (below)
     linked: set = set()
     report_notes: list[str] = []
     n_articles = len(articles)
@@ -603,12 +624,16 @@ def build_context(tables: Mapping, *, notes: Iterable[str] = (), config: Optiona
 
     # The appendix: every figure, or beyond the limit only those linked from above.
     max_inline = int(s["max_inline_figures"])
-    if len(full_fig) <= max_inline:
-        appendix = full_fig
-        appendix_complete = True
+    appendix_complete = len(fig) <= max_inline
+    if fetch:
+        # the same rows and columns as the branch below, read in a row group of memory
+        appendix = _in_order(effective_figures(
+            _table(tables, "figures", without=("sentence",)) if appendix_complete
+            else tables.rows_where("figures", "figure_id", linked,
+                                   columns=[c for c in COLUMNS["figures"] if c != "sentence"]),
+            copy=False), order_by_article)
     else:
-        appendix = full_fig[full_fig["figure_id"].isin(linked)]
-        appendix_complete = False
+        appendix = full_fig if appendix_complete else full_fig[full_fig["figure_id"].isin(linked)]
     appendix = appendix.sort_values(["article_order", "start", "end"])
     text_by_article = _article_texts(tables, set(appendix["article_id"])
                                      | set(digest_articles["article_id"]))

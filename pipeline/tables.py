@@ -426,20 +426,54 @@ class TableSet(Mapping):
         return pd.read_parquet(self.folder / f"{name}.parquet",
                                columns=list(columns) if columns is not None else None)
 
+    def rows_where(self, name: str, column: str, values: Iterable[str], *,
+                   columns: Optional[Sequence[str]] = None) -> pd.DataFrame:
+        """The rows of table ``name`` whose ``column`` is one of ``values``, in file order.
+
+        What :meth:`read` of the same ``columns`` gives for those rows (dtypes
+        included), on a fresh index, read in about one row group of memory
+        (:meth:`_scan`).
+        """
+        # the conversion pandas.read_parquet makes: the schema's pandas
+        # metadata gives the string and Int64 columns their dtypes
+        return self._scan(name, column, values, columns).to_pandas()
+
     def article_texts(self, article_ids: Iterable[str]) -> dict[str, str]:
         """``{article_id: text}`` of the given articles, read without the others' texts."""
-        import pyarrow.parquet as pq
         wanted = set(article_ids)
-        texts: dict[str, str] = {}
         if not wanted:
-            return texts
-        parquet = pq.ParquetFile(self.folder / "articles.parquet")
-        for batch in parquet.iter_batches(columns=["article_id", "text"], batch_size=2048):
-            ids, values = batch.column(0).to_pylist(), batch.column(1)
-            for i, aid in enumerate(ids):
-                if aid in wanted:
-                    texts[aid] = values[i].as_py()
-        return texts
+            return {}
+        rows = self._scan("articles", "article_id", wanted, ["article_id", "text"])
+        return dict(zip(rows.column(0).to_pylist(), rows.column(1).to_pylist()))
+
+    def _scan(self, name: str, column: str, values: Iterable[str],
+              columns: Optional[Sequence[str]]):
+        """The rows whose ``column`` is in ``values``, as an Arrow table.
+
+        Read one row group at a time, on this thread, and filtered before
+        anything else is made of it: a few rows of a large table then cost
+        about one row group of memory.  A whole read (threads decompressing
+        ahead, then the frame) took 90 MiB of peak memory to pick 5,000 texts
+        out of 27,000 articles, this 22 MiB.
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        if name not in COLUMNS:
+            raise KeyError(name)
+        wanted = pa.array(sorted(set(values)), type=pa.string())
+        parquet = pq.ParquetFile(self.folder / f"{name}.parquet")
+        columns = list(columns) if columns is not None else parquet.schema_arrow.names
+        read = columns if column in columns else [*columns, column]
+        parts = []
+        for i in range(parquet.num_row_groups):
+            group = parquet.read_row_group(i, columns=read, use_threads=False)
+            parts.append(group.filter(pc.is_in(group.column(column), value_set=wanted))
+                         .select(columns))
+        if not parts:
+            return parquet.schema_arrow.empty_table().select(columns)
+        return pa.concat_tables(parts)
 
     def __iter__(self):
         return iter(COLUMNS)

@@ -359,6 +359,25 @@ def test_beyond_the_inline_limit_the_appendix_keeps_only_linked_figures():
     assert [link for link in page.links if link not in page.ids] == []
 
 
+@pytest.mark.parametrize("max_inline", [10, 10_000])
+def test_a_briefing_from_parquet_tables_equals_one_from_frames(tmp_path, max_inline):
+    # From Parquet (TableSet) the briefing reads the figures without the columns
+    # only the appendix shows, and the appendix's rows by id afterwards; from
+    # frames in memory it takes everything at once.  Both must give the same page.
+    from pipeline.config import load_config
+    base = load_config()
+    report = dict(base["report"], max_inline_figures=max_inline, top_articles=2, top_figures=5)
+    config = Config(values=dict(base.values, report=report), origins=base.origins)
+    frames = gold_tables()
+    for name, df in frames.items():
+        T.write_table(df, tmp_path, name)
+    from_frames = build_context(frames, config=config)
+    from_files = build_context(T.TableSet(tmp_path), config=config)
+    assert from_files["appendix_complete"] is (max_inline == 10_000)
+    assert render(from_files, embed_font=False) == render(from_frames, embed_font=False)
+    pd.testing.assert_frame_equal(frames["figures"], gold_tables()["figures"])  # left as it was
+
+
 def test_rendering_twice_gives_the_same_bytes():
     first = render(build_context(gold_tables()))
     second = render(build_context(gold_tables()))

@@ -122,3 +122,41 @@ def test_a_figures_sentence_is_the_one_sentence_at_finds():
         while e > f.end and text[e - 1].isspace():
             e -= 1
         assert (row["sentence_start"], row["sentence_end"], row["sentence"]) == (s, e, text[s:e])
+
+
+def _many_figures(tmp_path, n=1_200, chunk=256):
+    """A figures table of ``n`` rows in row groups of ``chunk``, some cells missing."""
+    rows = [dict(figure_id=f"f{i:05d}", doc_id="d", article_id=f"a{i // 7}", start=i, end=i + 2,
+                 text="三成" if i % 5 else None, kind="share", value=0.3 if i % 3 else None,
+                 low=None, high=None, unit="%", review_status="ok" if i % 11 == 0 else None)
+            for i in range(n)]
+    with T.TableWriter(tmp_path, "figures") as writer:
+        for lo in range(0, n, chunk):
+            writer.write(rows[lo:lo + chunk])
+    return T.TableSet(tmp_path)
+
+
+def test_rows_where_gives_what_a_whole_read_filtered_gives(tmp_path):
+    tables = _many_figures(tmp_path)
+    wanted = {f"f{i:05d}" for i in (1_199, 3, 700, 255, 256, 257)} | {"not-there"}
+    columns = [c for c in T.COLUMNS["figures"] if c != "sentence"]
+    whole = tables.read("figures", columns=columns)
+    expected = whole[whole["figure_id"].isin(wanted)].reset_index(drop=True)
+    got = tables.rows_where("figures", "figure_id", wanted, columns=columns)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert got["figure_id"].tolist() == sorted(wanted - {"not-there"})  # file order
+    # the column searched need not be among those returned
+    texts = tables.rows_where("figures", "figure_id", wanted, columns=["text", "start"])
+    assert list(texts.columns) == ["text", "start"] and texts["start"].tolist() == [3, 255, 256, 257, 700, 1199]
+    none = tables.rows_where("figures", "figure_id", set(), columns=columns)
+    pd.testing.assert_frame_equal(none, whole.iloc[0:0].reset_index(drop=True), check_exact=True)
+
+
+def test_article_texts_are_read_for_the_articles_asked_for(tmp_path):
+    rows = [dict(article_id=f"a{i}", doc_id="d", text=f"正文{i}" if i != 4 else "") for i in range(600)]
+    with T.TableWriter(tmp_path, "articles") as writer:
+        writer.write(rows[:300])
+        writer.write(rows[300:])
+    texts = T.TableSet(tmp_path).article_texts(["a599", "a4", "a0", "nope"])
+    assert texts == {"a0": "正文0", "a4": "", "a599": "正文599"}
+    assert T.TableSet(tmp_path).article_texts([]) == {}
