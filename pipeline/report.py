@@ -301,34 +301,49 @@ def _figure_dicts(rows: pd.DataFrame, *, text_by_article: dict, title_by_article
     return out
 
 
-def _magnitude_order(rows: pd.DataFrame) -> pd.DataFrame:
-    return rows.assign(_m=rows["lo"].fillna(-1.0)).sort_values(
-        ["_m", "article_order", "start"], ascending=[False, True, True]).drop(columns="_m")
+def _key_figure_ids(fig: pd.DataFrame, *, limit: int) -> list[str]:
+    """The ids of the largest figures of each key kind, ``limit`` in all, in the order shown.
 
-
-def _key_figures(fig: pd.DataFrame, *, limit: int) -> pd.DataFrame:
-    """The largest figures of each key kind, ``limit`` in all, shared fairly between kinds."""
-    rows = fig[fig["included"] & fig["kind"].isin(KEY_KINDS)]
-    kinds = [k for k in KEY_KINDS if (rows["kind"] == k).any()]
-    if not kinds:
-        return rows.iloc[0:0]
-    # Each kind gets an equal share; a kind with fewer figures leaves its
-    # share to the others, so the table fills up to ``limit``.
-    avail = {k: int((rows["kind"] == k).sum()) for k in kinds}
+    Each kind gets an equal share; a kind with fewer figures leaves its share
+    to the others, so the table fills up to ``limit``.  Within a kind the
+    largest come first (a figure without bounds counts as -1), then by
+    article and position; amounts in different currencies are not
+    comparable, so CNY comes first, then each other currency.  Sorted as
+    index arrays (``numpy.lexsort``, stable like the sorts of the frame),
+    not as copies of the frame: on a large run the key kinds are most of
+    the figures.
+    """
+    kind = fig["kind"]
+    eligible = fig["included"].to_numpy(dtype=bool) & kind.isin(KEY_KINDS).to_numpy(dtype=bool)
+    rows_of = {k: np.flatnonzero(eligible & (kind == k).to_numpy(dtype=bool, na_value=False))
+               for k in KEY_KINDS}
+    kinds = [k for k in KEY_KINDS if len(rows_of[k])]
     quota = {k: 0 for k in kinds}
     left = limit
-    while left > 0 and any(quota[k] < avail[k] for k in kinds):
+    while left > 0 and any(quota[k] < len(rows_of[k]) for k in kinds):
         for k in kinds:
-            if left and quota[k] < avail[k]:
+            if left and quota[k] < len(rows_of[k]):
                 quota[k] += 1
                 left -= 1
-    # Amounts in different currencies are not comparable: CNY first, then by currency.
-    unit = rows["unit"].astype("string").fillna("")
-    rows = rows.assign(_cur=np.where(rows["kind"] != "money", "",
-                                     np.where(unit == "CNY", "0", "1" + unit)))
-    parts = [_magnitude_order(rows[rows["kind"] == k]).sort_values("_cur", kind="stable")
-             .head(quota[k]).drop(columns="_cur") for k in kinds]
-    return pd.concat(parts)
+    lo = fig["lo"].to_numpy(dtype="float64")
+    article_order = fig["article_order"].to_numpy()
+    # a missing start sorts last, as in sort_values
+    start = fig["start"].to_numpy(dtype="float64", na_value=np.inf)
+    ids = []
+    for k in kinds:
+        rows = rows_of[k]
+        if k == "money":
+            unit = fig["unit"].iloc[rows].astype("string").fillna("")
+            currency = np.where((unit == "CNY").to_numpy(dtype=bool), "0",
+                                ("1" + unit).to_numpy(dtype=object))
+            currency = np.unique(currency.astype(str), return_inverse=True)[1]
+        else:
+            currency = np.zeros(len(rows), dtype=np.int64)
+        magnitude = np.where(np.isnan(lo[rows]), -1.0, lo[rows])
+        # last key first: currency, then magnitude descending, article, start
+        order = np.lexsort((start[rows], article_order[rows], -magnitude, currency))
+        ids.extend(fig["figure_id"].iloc[rows[order[:quota[k]]]].tolist())
+    return ids
 
 
 def _period(articles: pd.DataFrame) -> Optional[dict]:
@@ -564,12 +579,12 @@ def build_context(tables: Mapping, *, notes: Iterable[str] = (), config: Optiona
                         for aid, t in zip(article_ids, articles["title"].tolist())}
     # From a catalog that can read rows by id (TableSet), the columns only the
     # appendix shows are read later, for its figures alone: on a large run the
-    # frame of every figure is most of the briefing's memory.  A frame read
-    # here takes the new columns itself; one the caller holds is copied.
+    # frame of every figure is most of the briefing's memory.  A frame the
+    # TableSet read for this takes the new columns itself; any other is copied.
     fetch = hasattr(tables, "rows_where")
     full_fig = _in_order(effective_figures(
         _table(tables, "figures", without=("sentence", *(_APPENDIX_ONLY_COLUMNS if fetch else ()))),
-        copy=not hasattr(tables, "read")), order_by_article)
+        copy=not fetch), order_by_article)
     # Totals, key figures, timeline and charts read a few columns: each of
     # their many row selections copies every column, so they get only those.
     # The figures shown in full (the appendix) come from ``full_fig``, or are
@@ -589,8 +604,8 @@ def build_context(tables: Mapping, *, notes: Iterable[str] = (), config: Optiona
                                           max_sources=max_sources, linked=linked)
     quantities, n_quantity_groups = group_totals(fig, "quantity", top=int(s["top_groups"]),
                                                  max_sources=max_sources, linked=linked)
-    key_rows = _key_figures(fig, limit=int(s["top_figures"]))
-    linked.update(key_rows["figure_id"])
+    key_ids = _key_figure_ids(fig, limit=int(s["top_figures"]))
+    linked.update(key_ids)
     kind_counts = included["kind"].value_counts()
     by_kind = [{"kind": k, "label": _label("kinds", k), "n": int(kind_counts[k])}
                for k in labels()["kinds"] if k in kind_counts]
@@ -640,7 +655,7 @@ def build_context(tables: Mapping, *, notes: Iterable[str] = (), config: Optiona
     figure_dicts = _figure_dicts(appendix, text_by_article=text_by_article,
                                  title_by_article=title_by_article)
     by_id = {f["figure_id"]: f for f in figure_dicts}
-    key_figures = [by_id[i] for i in key_rows["figure_id"]]
+    key_figures = [by_id[i] for i in key_ids]
 
     digests = []
     for a in _records(digest_articles):

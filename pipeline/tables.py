@@ -431,8 +431,10 @@ class TableSet(Mapping):
         """The rows of table ``name`` whose ``column`` is one of ``values``, in file order.
 
         What :meth:`read` of the same ``columns`` gives for those rows (dtypes
-        included), on a fresh index, read in about one row group of memory
-        (:meth:`_scan`).
+        included: a table this module wrote carries them), on a fresh index,
+        read in about one row group of memory (:meth:`_scan`).  ``values``
+        are strings; a missing value among them (None, NaN, NA) selects the
+        rows where ``column`` is missing, as ``DataFrame.isin`` does.
         """
         # the conversion pandas.read_parquet makes: the schema's pandas
         # metadata gives the string and Int64 columns their dtypes
@@ -462,15 +464,21 @@ class TableSet(Mapping):
 
         if name not in COLUMNS:
             raise KeyError(name)
-        wanted = pa.array(sorted(set(values)), type=pa.string())
+        values = set(values)
+        wanted = pa.array(sorted(v for v in values if isinstance(v, str)), type=pa.string())
+        # a missing value asked for selects the rows where the column is
+        # missing, as DataFrame.isin does
+        nulls = any(v is None or v is pd.NA or (isinstance(v, float) and v != v) for v in values)
         parquet = pq.ParquetFile(self.folder / f"{name}.parquet")
         columns = list(columns) if columns is not None else parquet.schema_arrow.names
         read = columns if column in columns else [*columns, column]
         parts = []
         for i in range(parquet.num_row_groups):
             group = parquet.read_row_group(i, columns=read, use_threads=False)
-            parts.append(group.filter(pc.is_in(group.column(column), value_set=wanted))
-                         .select(columns))
+            found = pc.is_in(group.column(column), value_set=wanted)
+            if nulls:
+                found = pc.or_(found, pc.is_null(group.column(column)))
+            parts.append(group.filter(found).select(columns))
         if not parts:
             return parquet.schema_arrow.empty_table().select(columns)
         return pa.concat_tables(parts)

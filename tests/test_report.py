@@ -378,6 +378,16 @@ def test_a_briefing_from_parquet_tables_equals_one_from_frames(tmp_path, max_inl
     pd.testing.assert_frame_equal(frames["figures"], gold_tables()["figures"])  # left as it was
 
 
+def test_a_figure_without_an_article_still_renders_from_parquet_tables(tmp_path):
+    frames = gold_tables()
+    frames["figures"].loc[0, "article_id"] = pd.NA
+    for name, df in frames.items():
+        T.write_table(df, tmp_path, name)
+    ctx = build_context(T.TableSet(tmp_path))
+    html, md = render(ctx, embed_font=False)
+    assert ctx["overview"]["figures_all"] == len(frames["figures"]) and html and md
+
+
 def test_rendering_twice_gives_the_same_bytes():
     first = render(build_context(gold_tables()))
     second = render(build_context(gold_tables()))
@@ -451,3 +461,52 @@ def test_the_themes_shown_follow_the_themes_top_n_setting():
     config = Config(values=dict(base.values, themes=dict(base["themes"], top_n=2)), origins=base.origins)
     assert [t["theme"] for t in build_context(tables, config=config)["themes"]] == names[:2]
     assert len(build_context(tables)["themes"]) == 5
+
+
+def _key_figure_ids_by_frame_sorts(fig: pd.DataFrame, *, limit: int) -> list:
+    """The pandas formulation ``report._key_figure_ids`` replaced (frames sorted and cut)."""
+    import numpy as np
+    from pipeline.report import KEY_KINDS
+    rows = fig[fig["included"] & fig["kind"].isin(KEY_KINDS)]
+    kinds = [k for k in KEY_KINDS if (rows["kind"] == k).any()]
+    avail = {k: int((rows["kind"] == k).sum()) for k in kinds}
+    quota, left = {k: 0 for k in kinds}, limit
+    while left > 0 and any(quota[k] < avail[k] for k in kinds):
+        for k in kinds:
+            if left and quota[k] < avail[k]:
+                quota[k] += 1
+                left -= 1
+    unit = rows["unit"].astype("string").fillna("")
+    rows = rows.assign(_cur=np.where(rows["kind"] != "money", "",
+                                     np.where(unit == "CNY", "0", "1" + unit)))
+    ids = []
+    for k in kinds:
+        part = rows[rows["kind"] == k]
+        part = part.assign(_m=part["lo"].fillna(-1.0)).sort_values(
+            ["_m", "article_order", "start"], ascending=[False, True, True])
+        ids += part.sort_values("_cur", kind="stable").head(quota[k])["figure_id"].tolist()
+    return ids
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_key_figures_are_the_ones_the_frame_sorts_chose(seed):
+    # ties everywhere: few magnitudes (with -0.0 and missing ones), articles,
+    # positions (some missing), currencies (some missing), kinds and exclusions
+    import numpy as np
+    from pipeline.report import _key_figure_ids
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 400))
+    kinds = ["money", "count", "quantity", "percent", "duration", "ordinal", "number", "date"]
+    fig = pd.DataFrame({
+        "figure_id": [f"f{i}" for i in range(n)],
+        "kind": pd.array([None if x == "" else x for x in rng.choice(kinds + [""], n)],
+                         dtype="string"),
+        "unit": pd.array([None if x == "" else x for x in rng.choice(["CNY", "USD", "EUR", ""], n)],
+                         dtype="string"),
+        "lo": rng.choice([np.nan, -0.0, 0.0, 1.0, 5.0, 1e8], n),
+        "article_order": rng.integers(-1, 5, n).astype("int64"),
+        "start": pd.array([None if x < 0 else int(x) for x in rng.integers(-1, 6, n)], dtype="Int64"),
+        "included": rng.random(n) < 0.8,
+    })
+    for limit in (0, 1, 3, 8, 50, 500):
+        assert _key_figure_ids(fig, limit=limit) == _key_figure_ids_by_frame_sorts(fig, limit=limit)

@@ -150,6 +150,12 @@ def test_rows_where_gives_what_a_whole_read_filtered_gives(tmp_path):
     assert list(texts.columns) == ["text", "start"] and texts["start"].tolist() == [3, 255, 256, 257, 700, 1199]
     none = tables.rows_where("figures", "figure_id", set(), columns=columns)
     pd.testing.assert_frame_equal(none, whole.iloc[0:0].reset_index(drop=True), check_exact=True)
+    # a missing value asked for finds the rows where the column is missing, as isin does
+    for missing in (None, float("nan"), pd.NA):
+        got = tables.rows_where("figures", "text", {"三成", missing}, columns=["figure_id", "text"])
+        pd.testing.assert_frame_equal(
+            got, whole[whole["text"].isin(["三成", None])][["figure_id", "text"]].reset_index(drop=True),
+            check_exact=True)
 
 
 def test_article_texts_are_read_for_the_articles_asked_for(tmp_path):
@@ -157,6 +163,6 @@ def test_article_texts_are_read_for_the_articles_asked_for(tmp_path):
     with T.TableWriter(tmp_path, "articles") as writer:
         writer.write(rows[:300])
         writer.write(rows[300:])
-    texts = T.TableSet(tmp_path).article_texts(["a599", "a4", "a0", "nope"])
-    assert texts == {"a0": "正文0", "a4": "", "a599": "正文599"}
+    texts = T.TableSet(tmp_path).article_texts(["a599", "a4", "a0", "nope", None, pd.NA])
+    assert texts == {"a0": "正文0", "a4": "", "a599": "正文599"}  # no article lacks an id here
     assert T.TableSet(tmp_path).article_texts([]) == {}
